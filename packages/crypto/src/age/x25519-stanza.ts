@@ -1,0 +1,37 @@
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { nobleAead } from '../aead.js';
+import { b64decode, b64encode, concatBytes, utf8 } from '../bytes.js';
+import type { Stanza } from './header.js';
+
+// age spec, "The X25519 recipient type".
+const LABEL = utf8('age-encryption.org/v1/X25519');
+const ZERO_NONCE = new Uint8Array(12);
+
+function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): Uint8Array {
+  return hkdf(sha256, shared, concatBytes(share, recipient), LABEL, 32);
+}
+
+export function wrapFileKey(recipient: Uint8Array, fileKey: Uint8Array, ephemeral: Uint8Array): Stanza {
+  const share = x25519.getPublicKey(ephemeral);
+  const shared = x25519.getSharedSecret(ephemeral, recipient);
+  const body = nobleAead.seal(wrapKey(shared, share, recipient), ZERO_NONCE, fileKey);
+  return { args: ['X25519', b64encode(share)], body };
+}
+
+/** Returns the file key, or null when the stanza is malformed or not for this identity. */
+export function unwrapFileKey(identity: Uint8Array, stanza: Stanza): Uint8Array | null {
+  if (stanza.args.length !== 2 || stanza.args[0] !== 'X25519' || stanza.body.length !== 32) return null;
+  const share = b64decode(stanza.args[1]!);
+  if (!share || share.length !== 32) return null;
+  let shared: Uint8Array;
+  try {
+    // noble throws on an all-zero shared secret (a low-order share), as the age spec requires.
+    shared = x25519.getSharedSecret(identity, share);
+  } catch {
+    return null;
+  }
+  const recipient = x25519.getPublicKey(identity);
+  return nobleAead.open(wrapKey(shared, share, recipient), ZERO_NONCE, stanza.body);
+}

@@ -1,0 +1,114 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { nodeAead, type Aead } from './aead.js';
+import { equalBytes, wipe } from './bytes.js';
+import { corrupted } from './errors.js';
+import { findHeaderEnd, parseHeader, type ParsedHeader } from './age/header.js';
+import { unwrapFileKey } from './age/x25519-stanza.js';
+import { verifyCofferHeader } from './coffer-stanza.js';
+import { headerMac } from './header-mac.js';
+import type { KeyMaterial } from './key-hierarchy.js';
+import type { BackupMetadata } from './metadata.js';
+import { ByteQueue } from './stream/byte-queue.js';
+import { ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
+
+type HeaderOpener = (header: ParsedHeader) => { fileKey: Uint8Array; metadata: BackupMetadata | null };
+
+function checkHeaderMac(header: ParsedHeader, fileKey: Uint8Array): void {
+  if (!equalBytes(headerMac(fileKey, header.macInput), header.mac)) throw corrupted();
+}
+
+/** SPEC §4: metadata first (constant-time MAC), then the file key, then the age header MAC. */
+export function cofferOpener(key: KeyMaterial): HeaderOpener {
+  return (header) => {
+    const metadata = verifyCofferHeader(header, key);
+    const fileKey = unwrapFileKey(key.identity, header.stanzas[0]!);
+    if (!fileKey) throw corrupted();
+    checkHeaderMac(header, fileKey);
+    return { fileKey, metadata };
+  };
+}
+
+/** SPEC §6: any age file for this identity; unknown stanza types are skipped as age requires. */
+export function plainAgeOpener(identity: Uint8Array): HeaderOpener {
+  return (header) => {
+    for (const stanza of header.stanzas) {
+      if (stanza.args[0] !== 'X25519') continue;
+      const fileKey = unwrapFileKey(identity, stanza);
+      if (fileKey) {
+        checkHeaderMac(header, fileKey);
+        return { fileKey, metadata: null };
+      }
+    }
+    throw corrupted();
+  };
+}
+
+export interface DecryptOptions {
+  /** Tests only: the reference AEAD. */
+  readonly aead?: Aead;
+}
+
+/**
+ * Backup in, plaintext out. Every chunk is authenticated before any of its bytes are pushed; the
+ * stream errors (and never ends cleanly) if the backup is truncated, extended or altered, so a
+ * caller using `pipeline` cannot mistake a damaged backup for a complete one.
+ */
+export class DecryptStream extends Transform {
+  /** Set once the header has been authenticated; also emitted as the 'metadata' event. */
+  metadata: BackupMetadata | null = null;
+  private readonly queue = new ByteQueue();
+  private opener: ChunkOpener | null = null;
+
+  constructor(
+    private readonly openHeader: HeaderOpener,
+    options: DecryptOptions = {},
+  ) {
+    super();
+    this.aead = options.aead ?? nodeAead;
+  }
+  private readonly aead: Aead;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.queue.push(chunk);
+    try {
+      if (!this.opener && !this.readHeader()) return callback();
+      // Hold back one sealed chunk until a byte after it arrives: only the end says which is last.
+      while (this.queue.length > SEALED_CHUNK_BYTES) this.push(this.opener!.open(this.queue.take(SEALED_CHUNK_BYTES), false));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (!this.opener) throw corrupted();
+      this.push(this.opener.open(this.queue.take(this.queue.length), true));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
+  }
+
+  private readHeader(): boolean {
+    const end = findHeaderEnd(this.queue.peek(Math.min(this.queue.length, 64 * 1024)));
+    if (end === -1 || this.queue.length < end + PAYLOAD_NONCE_BYTES) return false;
+    const header = parseHeader(new Uint8Array(this.queue.take(end)));
+    const nonce = this.queue.take(PAYLOAD_NONCE_BYTES);
+    const { fileKey, metadata } = this.openHeader(header);
+    this.opener = new ChunkOpener(payloadKey(fileKey, nonce), this.aead);
+    wipe(fileKey);
+    this.metadata = metadata;
+    if (metadata) this.emit('metadata', metadata);
+    return true;
+  }
+}
+
+export function createDecryptStream(key: KeyMaterial, options?: DecryptOptions): DecryptStream {
+  return new DecryptStream(cofferOpener(key), options);
+}
+
+/** Decrypts a plain age file for the identity (SPEC §6); its output carries no Coffer metadata. */
+export function createAgeDecryptStream(identity: Uint8Array, options?: DecryptOptions): DecryptStream {
+  return new DecryptStream(plainAgeOpener(identity), options);
+}

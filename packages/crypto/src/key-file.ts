@@ -1,0 +1,73 @@
+import { b64decode, b64encode } from './bytes.js';
+import { formatBackupKey, parseBackupKey } from './backup-key.js';
+import { invalidKey } from './errors.js';
+import { decodeRecipient, encodeRecipient } from './age/identity-encoding.js';
+import { deriveKeyMaterial, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
+
+// SPEC §1–2: the two key file formats. Both are text so a person can print and read them.
+const FULL_TAG = 'coffer-backup-key-v1';
+const WRITE_ONLY_TAG = 'coffer-write-only-key-v1';
+
+export function formatKeyFile(backupKey: Uint8Array): string {
+  const m = deriveKeyMaterial(backupKey);
+  return [
+    '# Coffer backup key. Anyone with this file can read every backup made with it.',
+    `# key id: ${m.keyId}`,
+    `${FULL_TAG}: ${formatBackupKey(backupKey)}`,
+    '',
+  ].join('\n');
+}
+
+export function formatWriteOnlyKeyFile(key: WriteOnlyKey): string {
+  return [
+    '# Coffer write-only key: makes backups, cannot read them.',
+    WRITE_ONLY_TAG,
+    `key-id: ${key.keyId}`,
+    `recipient: ${encodeRecipient(key.recipient)}`,
+    `metadata-mac-key: ${b64encode(key.metadataMacKey)}`,
+    `anchor-mac-key: ${b64encode(key.anchorMacKey)}`,
+    '',
+  ].join('\n');
+}
+
+export type LoadedKey =
+  | { readonly kind: 'full'; readonly backupKey: Uint8Array; readonly material: KeyMaterial }
+  | { readonly kind: 'write-only'; readonly material: WriteOnlyKey };
+
+function meaningfulLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Parses either key file format. Errors never echo key material. */
+export function parseKeyFile(text: string): LoadedKey {
+  const lines = meaningfulLines(text);
+  const first = lines[0] ?? '';
+  if (first.startsWith(`${FULL_TAG}:`)) {
+    const backupKey = parseBackupKey(first.slice(FULL_TAG.length + 1));
+    return { kind: 'full', backupKey, material: deriveKeyMaterial(backupKey) };
+  }
+  if (first === WRITE_ONLY_TAG) {
+    const fields = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0) fields.set(line.slice(0, i).trim(), line.slice(i + 1).trim());
+    }
+    const keyId = fields.get('key-id') ?? '';
+    if (!/^[0-9a-f]{16}$/.test(keyId)) throw invalidKey('write-only key file: key-id is missing or malformed');
+    const recipient = decodeRecipient(fields.get('recipient') ?? '');
+    const metadataMacKey = b64decode(fields.get('metadata-mac-key') ?? '');
+    const anchorMacKey = b64decode(fields.get('anchor-mac-key') ?? '');
+    if (metadataMacKey?.length !== 32) throw invalidKey('write-only key file: metadata-mac-key is missing or malformed');
+    if (anchorMacKey?.length !== 32) throw invalidKey('write-only key file: anchor-mac-key is missing or malformed');
+    return { kind: 'write-only', material: { keyId, recipient, metadataMacKey, anchorMacKey } };
+  }
+  // A bare 64-digit key (as printed by `coffer init`) is accepted too.
+  if (lines.length === 1) {
+    const backupKey = parseBackupKey(first);
+    return { kind: 'full', backupKey, material: deriveKeyMaterial(backupKey) };
+  }
+  throw invalidKey('not a Coffer key file (expected a "coffer-backup-key-v1:" or "coffer-write-only-key-v1" line)');
+}

@@ -1,0 +1,56 @@
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { abytes, utf8 } from './bytes.js';
+import { BACKUP_KEY_BYTES } from './backup-key.js';
+
+/** Every HKDF label, exactly as listed in SPEC §2. */
+export const LABELS = {
+  keyId: 'coffer/v1/key-id',
+  x25519Identity: 'coffer/v1/x25519-identity',
+  metadataMac: 'coffer/v1/metadata-mac',
+  anchorMac: 'coffer/v1/anchor-mac',
+} as const;
+
+/** What making backups needs, and nothing that can read them (SPEC §2). */
+export interface WriteOnlyKey {
+  readonly keyId: string;
+  /** X25519 public key of the derived age identity. */
+  readonly recipient: Uint8Array;
+  readonly metadataMacKey: Uint8Array;
+  readonly anchorMacKey: Uint8Array;
+}
+
+/** Everything derived from a backup key. */
+export interface KeyMaterial extends WriteOnlyKey {
+  /** X25519 secret scalar of the age identity. */
+  readonly identity: Uint8Array;
+}
+
+function derive(key: Uint8Array, label: string, length: number): Uint8Array {
+  // Empty salt: the backup key is already uniform; the label alone separates the subkeys.
+  return hkdf(sha256, key, new Uint8Array(0), utf8(label), length);
+}
+
+export function deriveKeyId(backupKey: Uint8Array): string {
+  abytes('backup key', backupKey, BACKUP_KEY_BYTES);
+  return Buffer.from(derive(backupKey, LABELS.keyId, 8)).toString('hex');
+}
+
+export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
+  abytes('backup key', backupKey, BACKUP_KEY_BYTES);
+  const identity = derive(backupKey, LABELS.x25519Identity, 32);
+  return {
+    keyId: deriveKeyId(backupKey),
+    identity,
+    recipient: x25519.getPublicKey(identity),
+    metadataMacKey: derive(backupKey, LABELS.metadataMac, 32),
+    anchorMacKey: derive(backupKey, LABELS.anchorMac, 32),
+  };
+}
+
+/** Drops the identity: the result can make backups but not read them. */
+export function toWriteOnly(material: WriteOnlyKey): WriteOnlyKey {
+  const { keyId, recipient, metadataMacKey, anchorMacKey } = material;
+  return { keyId, recipient, metadataMacKey, anchorMacKey };
+}

@@ -1,0 +1,41 @@
+/** A FIFO of byte chunks that hands out exact-size pieces, copying only when a piece spans chunks. */
+export class ByteQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.length += chunk.length;
+  }
+
+  /** Removes and returns exactly `n` bytes; the caller checks `length` first. */
+  take(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= n) {
+      this.length -= n;
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, k);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.length -= n;
+    return out;
+  }
+
+  /** Looks at the first `n` bytes (or fewer) without removing them. */
+  peek(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= n) return first.subarray(0, n);
+    return Buffer.concat(this.chunks).subarray(0, n);
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything Coffer's build and tests need on a fresh machine with Node 20 + npm:
+# pnpm (pinned), Debian's `age` (interop oracle), then the workspace's dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.9
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  # corepack fails against this registry; a global npm install works.
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+need_apt=()
+command -v age >/dev/null 2>&1 || need_apt+=(age)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "bootstrap: please install Debian packages: ${need_apt[*]} (sudo apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
