@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { nodeAead, type Aead } from './aead.js';
+import { nodeAead, TAG_BYTES, type Aead } from './aead.js';
 import { b64encode, utf8, wipe } from './bytes.js';
 import { headerPrefix } from './age/header.js';
 import { wrapFileKey } from './age/x25519-stanza.js';
@@ -9,7 +9,7 @@ import { headerMac } from './header-mac.js';
 import type { WriteOnlyKey } from './key-hierarchy.js';
 import { encodeMetadata, type BackupMetadata, type BackupMetadataInput } from './metadata.js';
 import { ByteQueue } from './stream/byte-queue.js';
-import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
+import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
 
 export interface EncryptOptions {
   /** The write-only key suffices (SPEC §2); a full KeyMaterial works too. */
@@ -57,12 +57,22 @@ export class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.queue.push(chunk);
     // A full chunk is sealed only once a byte beyond it exists: only then is it known not to be last.
-    while (this.queue.length > CHUNK_BYTES) this.push(this.sealer.seal(this.queue.take(CHUNK_BYTES), false));
+    const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
+    if (full > 0) {
+      // One output buffer per input batch: fewer, larger writes downstream.
+      const out = Buffer.allocUnsafe(full * SEALED_CHUNK_BYTES);
+      let offset = 0;
+      for (let i = 0; i < full; i++) offset = this.sealer.sealInto(out, offset, this.queue.take(CHUNK_BYTES), false);
+      this.push(out);
+    }
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.push(this.sealer.seal(this.queue.take(this.queue.length), true));
+    const rest = this.queue.take(this.queue.length);
+    const out = Buffer.allocUnsafe(rest.length + TAG_BYTES);
+    this.sealer.sealInto(out, 0, rest, true);
+    this.push(out);
     callback();
   }
 }

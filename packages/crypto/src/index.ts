@@ -2,7 +2,7 @@ export * from './errors.js';
 export { generateBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES } from './backup-key.js';
 export { LABELS, deriveKeyId, deriveKeyMaterial, toWriteOnly, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
 export { encodeIdentity, encodeRecipient, decodeIdentity, decodeRecipient } from './age/identity-encoding.js';
-export { nodeAead, nobleAead, type Aead } from './aead.js';
+export { nodeAead, nobleAead, seal, type Aead } from './aead.js';
 export { type BackupMetadata, type BackupMetadataInput } from './metadata.js';
 export { EncryptStream, createEncryptStream, type EncryptOptions } from './encrypt.js';
 export { DecryptStream, createDecryptStream, createAgeDecryptStream, type DecryptOptions } from './decrypt.js';

@@ -1,7 +1,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { nobleAead } from '../aead.js';
+import { nobleAead, seal } from '../aead.js';
 import { b64decode, b64encode, concatBytes, utf8 } from '../bytes.js';
 import type { Stanza } from './header.js';
 
@@ -16,7 +16,7 @@ function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): 
 export function wrapFileKey(recipient: Uint8Array, fileKey: Uint8Array, ephemeral: Uint8Array): Stanza {
   const share = x25519.getPublicKey(ephemeral);
   const shared = x25519.getSharedSecret(ephemeral, recipient);
-  const body = nobleAead.seal(wrapKey(shared, share, recipient), ZERO_NONCE, fileKey);
+  const body = seal(nobleAead, wrapKey(shared, share, recipient), ZERO_NONCE, fileKey);
   return { args: ['X25519', b64encode(share)], body };
 }
 

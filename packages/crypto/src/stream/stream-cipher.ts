@@ -35,15 +35,16 @@ export class ChunkSealer {
     private readonly aead: Aead,
   ) {}
 
-  seal(plaintext: Uint8Array, last: boolean): Uint8Array {
+  /** Seals one chunk into `out` at `offset`; returns the offset after it. */
+  sealInto(out: Uint8Array, offset: number, plaintext: Uint8Array, last: boolean): number {
     if (this.done) throw new Error('STREAM: chunk after the last chunk');
     if (plaintext.length > CHUNK_BYTES) throw new Error('STREAM: chunk too large');
     // Only a lone final chunk may be empty: an empty final chunk after data is invalid in age.
     if (plaintext.length === 0 && !(last && this.counter === 0)) throw new Error('STREAM: empty chunk');
     if (!last && plaintext.length !== CHUNK_BYTES) throw new Error('STREAM: short non-final chunk');
-    const out = this.aead.seal(this.key, chunkNonce(this.counter++, last), plaintext);
+    this.aead.sealInto(out, offset, this.key, chunkNonce(this.counter++, last), plaintext);
     this.done = last;
-    return out;
+    return offset + plaintext.length + TAG_BYTES;
   }
 }
 
