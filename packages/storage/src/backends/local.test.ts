@@ -1,0 +1,59 @@
+import { mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalBackend, LOCAL_TEMP_DIR } from '../index.js';
+import { chunks, runStorageConformance } from '../testing/index.js';
+
+const roots: string[] = [];
+const newRoot = async () => {
+  const root = await mkdtemp(join(tmpdir(), 'coffer-local-'));
+  roots.push(root);
+  return root;
+};
+afterAll(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+runStorageConformance('local', {
+  create: async () => new LocalBackend({ root: join(await newRoot(), 'store') }),
+  boundedMemory: true,
+  truncate: async (backend, key, bytes) => truncate(join(backend.name.slice('local:'.length), key), bytes),
+});
+
+describe('local backend specifics', () => {
+  it('never lets a key escape the root through a symlink', async () => {
+    const root = await newRoot();
+    const outside = await newRoot();
+    await symlink(outside, join(root, 'link'));
+    const b = new LocalBackend({ root });
+    await expect(b.put('link/evil', chunks(Buffer.from('x')))).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('leaves no partial file at the destination and cleans up interrupted uploads', async () => {
+    const root = await newRoot();
+    const b = new LocalBackend({ root });
+    await mkdir(join(root, LOCAL_TEMP_DIR), { recursive: true });
+    await writeFile(join(root, LOCAL_TEMP_DIR, 'crashed.part'), 'half');
+    const listed: string[] = [];
+    for await (const info of b.list('')) listed.push(info.key);
+    expect(listed).toEqual([]);
+    expect(await b.cleanupIncomplete()).toBe(1);
+    await expect(b.put(`${LOCAL_TEMP_DIR}/x`, chunks(Buffer.from('x')))).rejects.toMatchObject({ code: 'INVALID_KEY' });
+  });
+
+  it('reports permission denied as a permanent error with a clear message', async () => {
+    const root = await newRoot();
+    await chmod(root, 0o555);
+    // Root ignores file modes, so as root the attempt runs in a child process as `nobody`.
+    const script = `import('${new URL('../../dist/index.js', import.meta.url).href}').then(async ({ LocalBackend }) => {
+      const err = await new LocalBackend({ root: ${JSON.stringify(root)} }).put('x', (async function* () { yield Buffer.from('x'); })()).catch((e) => e);
+      console.log(JSON.stringify({ code: err.code, isRetryable: err.isRetryable, message: err.message }));
+    })`;
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { ...asNobody, cwd: '/' }).toString();
+    expect(JSON.parse(out)).toEqual({ code: 'PERMISSION_DENIED', isRetryable: false, message: expect.stringContaining('permission denied') });
+  });
+});

@@ -1,0 +1,215 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import type { GetOptions, ObjectInfo, PutOptions, PutResult, StorageBackend, StorageCapabilities } from '../backend.js';
+import { abortedError, throwIfAborted } from '../abort.js';
+import { StorageError, type StorageErrorCode } from '../errors.js';
+import { validateKey, validatePrefix } from '../object-key.js';
+import { resolveRange } from '../range.js';
+import { verifyLength } from '../verify-length.js';
+
+/** Uploads in progress live here, invisible to `list`, and are swept by `cleanupIncomplete`. */
+export const LOCAL_TEMP_DIR = '.coffer-incomplete';
+
+export interface LocalBackendOptions {
+  /** The folder that holds the objects; created if missing. */
+  readonly root: string;
+}
+
+/** Maps filesystem errors to storage errors. Disk full and permissions are permanent (restic). */
+function fsError(err: unknown, backend: string, key: string | undefined): StorageError {
+  if (err instanceof StorageError) return err;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const table: Record<string, [StorageErrorCode, string]> = {
+    ENOENT: ['NOT_FOUND', 'no such object'],
+    ENOSPC: ['QUOTA_EXCEEDED', 'the disk is full'],
+    EDQUOT: ['QUOTA_EXCEEDED', 'the disk quota is exceeded'],
+    EFBIG: ['QUOTA_EXCEEDED', 'the file is too large for this filesystem'],
+    EACCES: ['PERMISSION_DENIED', 'permission denied'],
+    EPERM: ['PERMISSION_DENIED', 'operation not permitted'],
+    EROFS: ['PERMISSION_DENIED', 'the filesystem is read-only'],
+  };
+  const [mapped, what] = table[code ?? ''] ?? ['TRANSIENT', `I/O error ${code ?? ''}`.trim()];
+  return new StorageError(mapped, `${backend}: ${what}${key ? ` (${key})` : ''}`, { backend, key, cause: err });
+}
+
+/**
+ * Objects as files under a root folder. Writes go to a temporary file, are fsynced, renamed into
+ * place and the directory fsynced, so a crash leaves either the old object or the new one.
+ */
+export class LocalBackend implements StorageBackend {
+  readonly name: string;
+  readonly capabilities: StorageCapabilities = {
+    atomicWrites: true,
+    providerChecksum: 'sha256',
+    resumableUploads: false,
+    rangedReads: true,
+  };
+  private readonly root: string;
+
+  constructor(options: LocalBackendOptions) {
+    this.root = resolve(options.root);
+    this.name = `local:${this.root}`;
+  }
+
+  /** Resolves a validated key to a path that cannot escape the root, even through symlinks. */
+  private async pathFor(key: string, create = false): Promise<string> {
+    validateKey(key, this.name);
+    if (key === LOCAL_TEMP_DIR || key.startsWith(`${LOCAL_TEMP_DIR}/`)) {
+      throw new StorageError('INVALID_KEY', `invalid object key ${JSON.stringify(key)}: reserved name`, { backend: this.name, key });
+    }
+    const path = resolve(this.root, key);
+    const parent = dirname(path);
+    if (create) await mkdir(parent, { recursive: true });
+    let realParent: string;
+    let realRoot: string;
+    try {
+      [realParent, realRoot] = await Promise.all([realpath(parent), realpath(this.root)]);
+    } catch (err) {
+      throw fsError(err, this.name, key);
+    }
+    if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
+      throw new StorageError('INVALID_KEY', `object key ${JSON.stringify(key)} resolves outside the storage folder`, { backend: this.name, key });
+    }
+    return path;
+  }
+
+  async put(key: string, body: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
+    throwIfAborted(options.signal, this.name, key);
+    let target: string;
+    let tempDir: string;
+    try {
+      await mkdir(this.root, { recursive: true });
+      target = await this.pathFor(key, true);
+      tempDir = join(this.root, LOCAL_TEMP_DIR);
+      await mkdir(tempDir, { recursive: true });
+    } catch (err) {
+      throw fsError(err, this.name, key);
+    }
+    const temp = join(tempDir, `${randomBytes(12).toString('hex')}.part`);
+    let handle: FileHandle | undefined;
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      handle = await open(temp, 'wx', 0o600);
+      for await (const chunk of body) {
+        if (options.signal?.aborted) throw abortedError(this.name, key);
+        hash.update(chunk);
+        let written = 0;
+        while (written < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
+          written += bytesWritten;
+        }
+        size += chunk.length;
+        options.onProgress?.(size);
+      }
+      if (options.signal?.aborted) throw abortedError(this.name, key);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(temp, target);
+      await fsyncDir(dirname(target));
+    } catch (err) {
+      await handle?.close().catch(() => {});
+      await unlink(temp).catch(() => {});
+      if (err instanceof StorageError) throw err;
+      if ((err as NodeJS.ErrnoException)?.code === undefined) {
+        throw new StorageError('ABORTED', `upload of ${key} failed because its source stream failed: ${(err as Error)?.message}`, {
+          backend: this.name,
+          key,
+          cause: err,
+        });
+      }
+      throw fsError(err, this.name, key);
+    }
+    return { key, size, checksum: { algorithm: 'sha256', value: hash.digest('hex') } };
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    const path = await this.pathFor(key);
+    try {
+      const { size } = await stat(path);
+      const [start, end] = resolveRange(options.range, size, this.name, key);
+      if (end === start) return Readable.from([]);
+      const stream = createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20, signal: options.signal });
+      return verifyLength(stream, end - start, this.name, key, (err) => fsError(err, this.name, key));
+    } catch (err) {
+      throw fsError(err, this.name, key);
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const path = await this.pathFor(key);
+    try {
+      const s = await stat(path);
+      if (!s.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
+      return { key, size: s.size, modifiedAt: s.mtime };
+    } catch (err) {
+      throw fsError(err, this.name, key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    validatePrefix(prefix, this.name);
+    // Start from the deepest folder the prefix names, so listing one source does not walk all.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    yield* this.walk(join(this.root, folder), prefix);
+  }
+
+  private async *walk(dir: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fsError(err, this.name, undefined);
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      const key = relative(this.root, path).split(sep).join('/');
+      if (key === LOCAL_TEMP_DIR) continue;
+      if (entry.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(path, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        try {
+          const s = await stat(path);
+          yield { key, size: s.size, modifiedAt: s.mtime };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, this.name, key);
+        }
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = await this.pathFor(key).catch((err) => {
+      if (err instanceof StorageError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    });
+    if (!path) return;
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw fsError(err, this.name, key);
+    }
+  }
+
+  /** Removes leftovers of uploads interrupted by a crash. Returns how many were removed. */
+  async cleanupIncomplete(): Promise<number> {
+    const dir = join(this.root, LOCAL_TEMP_DIR);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.map((n) => rm(join(dir, n), { force: true })));
+    return names.length;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

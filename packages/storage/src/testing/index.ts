@@ -1,0 +1,1 @@
+export { runStorageConformance, readAll, chunks, sha256, type ConformanceHarness } from './conformance.js';
