@@ -8,6 +8,6 @@ const { material } = parseKeyFile(readFileSync(keyFile, 'utf8'));
 const meta = { backupId: 'bench', source: 'bench', createdAt: new Date().toISOString(), generation: 1 };
 const start = process.hrtime.bigint();
 const stream = op === 'encrypt' ? createEncryptStream({ key: material, metadata: meta }) : createDecryptStream(material);
-await pipeline(createReadStream(input, { highWaterMark: 1 << 20 }), stream, createWriteStream(output, { highWaterMark: 1 << 20 }));
+await pipeline(createReadStream(input, { highWaterMark: 4 << 20 }), stream, createWriteStream(output, { highWaterMark: 1 << 20 }));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 process.stdout.write(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS }));

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { CofferCryptoError } from '@coffer/crypto';
+import { StorageError } from '@coffer/storage';
+import { backupCommand } from './commands/backup.js';
+import { daemonCommand } from './commands/daemon.js';
+import { initCommand } from './commands/init.js';
+import { exportAgeCommand, writeOnlyCommand } from './commands/key.js';
+import { listCommand } from './commands/list.js';
+import { restoreCommand, verifyCommand } from './commands/restore.js';
+import { CofferError, EXIT } from './errors.js';
+
+const program = new Command('coffer')
+  .description('End-to-end encrypted backups you can restore with standard tools')
+  .option('--debug', 'print stack traces and storage operations')
+  .option('--json-logs', 'structured JSON logs on stderr')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'coffer: ')) });
+
+type Action = (...args: never[]) => Promise<number>;
+const globals = () => program.opts<{ debug?: boolean; jsonLogs?: boolean }>();
+const run =
+  (action: Action) =>
+  async (...args: unknown[]) => {
+    // commander passes (positional..., options, command); merge the global flags in.
+    const options = { ...globals(), ...(args.at(-2) as object) };
+    process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args.slice(0, -2), options);
+  };
+
+program.command('init').description('generate a backup key and write it to the key file').requiredOption('--config <file>', 'config file').action(run(initCommand));
+
+program
+  .command('backup')
+  .description('back up every source to every destination, verify, then rotate')
+  .requiredOption('--config <file>', 'config file')
+  .option('--source <name>', 'only this source')
+  .option('--destination <name>', 'only this destination')
+  .action(run(backupCommand));
+
+program
+  .command('list')
+  .description('list the backups on each destination')
+  .requiredOption('--config <file>', 'config file')
+  .option('--destination <name>', 'only this destination')
+  .option('--key-file <file>', 'key file (default: the config’s)')
+  .option('--json', 'print a JSON array')
+  .action(run(listCommand));
+
+program
+  .command('restore')
+  .description('download, authenticate and extract a backup into DIR')
+  .argument('[id]', 'backup id, or "latest"', 'latest')
+  .requiredOption('--config <file>', 'config file')
+  .requiredOption('--to <dir>', 'where to restore')
+  .option('--source <name>', 'which source')
+  .option('--destination <name>', 'only this destination')
+  .option('--key-file <file>', 'the backup key file (default: the config’s)')
+  .option('--force', 'replace a non-empty DIR')
+  .action(run(restoreCommand));
+
+program
+  .command('verify')
+  .description('download and authenticate a backup completely, writing nothing')
+  .argument('[id]', 'backup id, or "latest"', 'latest')
+  .requiredOption('--config <file>', 'config file')
+  .option('--source <name>', 'which source')
+  .option('--destination <name>', 'only this destination')
+  .option('--key-file <file>', 'the backup key file (default: the config’s)')
+  .action(run(verifyCommand));
+
+const key = program.command('key').description('export keys');
+key
+  .command('export-age')
+  .description('print the age identity derived from the backup key')
+  .option('--key-file <file>', 'the backup key file')
+  .option('--config <file>', 'use the config’s key file')
+  .action(run(exportAgeCommand));
+key
+  .command('write-only')
+  .description('write a key file that can make backups but not read them')
+  .option('--key-file <file>', 'the backup key file')
+  .option('--config <file>', 'use the config’s key file')
+  .requiredOption('--out <file>', 'where to write the write-only key')
+  .action(run(writeOnlyCommand));
+
+program
+  .command('daemon')
+  .description('run backups on the configured schedule until SIGINT/SIGTERM')
+  .requiredOption('--config <file>', 'config file')
+  .action(run(daemonCommand));
+
+/** One line on stderr that names the problem; a stack trace only with --debug. */
+function report(err: unknown): number {
+  const debug = process.argv.includes('--debug');
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
+  let message: string;
+  let code: number = EXIT.failure;
+  if (err instanceof CofferError) {
+    message = err.message;
+    code = err.exitCode;
+  } else if (err instanceof CofferCryptoError || err instanceof StorageError) {
+    message = err.message;
+  } else {
+    message = `internal error: ${(err as Error)?.message ?? String(err)} (run with --debug for details)`;
+  }
+  for (const line of message.split('\n')) process.stderr.write(`coffer: ${line}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return code;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.exitCode = report(err);
+});

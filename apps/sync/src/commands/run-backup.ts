@@ -1,0 +1,73 @@
+import { toWriteOnly } from '@coffer/crypto';
+import type { LoadedConfig } from '../config/load.js';
+import type { Destination } from '../destinations.js';
+import { usageError } from '../errors.js';
+import { loadKey } from '../keys.js';
+import type { Logger } from '../log.js';
+import { backupSource, describeError, type SourceOutcome } from '../pipeline/backup-source.js';
+import { createProgress } from '../progress.js';
+import { readState, writeState } from '../state.js';
+
+export interface RunOptions {
+  readonly config: LoadedConfig;
+  readonly destinations: readonly Destination[];
+  readonly log: Logger;
+  readonly onlySource?: string;
+  readonly signal?: AbortSignal;
+  readonly progress?: boolean;
+  /** Called per source and destination, for metrics. */
+  readonly onOutcome?: (outcome: SourceOutcome) => void;
+}
+
+/** One backup run over the configured sources. Returns true when every destination succeeded. */
+export async function runBackup(options: RunOptions): Promise<boolean> {
+  const { config, log } = options;
+  const key = await loadKey(config.key.file);
+  const writeKey = toWriteOnly(key.material);
+  const sources = options.onlySource ? config.sources.filter((s) => s.name === options.onlySource) : config.sources;
+  if (options.onlySource && sources.length === 0) throw usageError(`no source named "${options.onlySource}" in ${config.configPath}`);
+  let allOk = true;
+  for (const source of sources) {
+    const state = await readState(config.stateDir);
+    const progress = createProgress(`backup ${source.name}`, options.progress ?? true);
+    let outcome: SourceOutcome;
+    try {
+      outcome = await backupSource({
+        source,
+        destinations: options.destinations,
+        key: writeKey,
+        retention: config.retention,
+        knownGeneration: state.sources[source.name]?.generation ?? 0,
+        log,
+        signal: options.signal,
+        onProgress: (bytes, total) => progress.update(bytes, total),
+      });
+    } catch (err) {
+      progress.stop();
+      if (options.signal?.aborted) throw err;
+      log.error(`source ${source.name}: backup failed: ${describeError(err)}`);
+      allOk = false;
+      continue;
+    }
+    progress.stop();
+    options.onOutcome?.(outcome);
+    const succeeded = outcome.destinations.filter((d) => d.ok);
+    if (succeeded.length > 0) {
+      await writeState(config.stateDir, {
+        sources: { ...state.sources, [source.name]: { generation: outcome.generation, lastBackupId: outcome.backupId, lastSuccessAt: new Date().toISOString() } },
+      });
+    }
+    for (const d of outcome.destinations) {
+      if (d.ok) {
+        log.info(
+          `backup ${outcome.backupId} of ${source.name} (generation ${outcome.generation}, ${outcome.archive.files} files, ${outcome.size} bytes) uploaded to ${d.destination} and verified` +
+            (d.removed.length ? `; removed ${d.removed.length} older backup(s)` : ''),
+        );
+      } else {
+        allOk = false;
+        log.error(`backup of ${source.name} to ${d.destination} failed: ${d.error}`);
+      }
+    }
+  }
+  return allOk;
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { Cron } from 'croner';
+import { parseDuration } from './duration.js';
+
+/** Names become object-key segments and metric labels: keep them plain. */
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+const source = z.strictObject({
+  name,
+  path: z.string().min(1),
+  exclude: z.array(z.string().min(1)).default([]),
+});
+
+const local = z.strictObject({ name, type: z.literal('local'), path: z.string().min(1) });
+
+const s3 = z.strictObject({
+  name,
+  type: z.literal('s3'),
+  bucket: z.string().min(3),
+  prefix: z.string().default(''),
+  region: z.string().default('us-east-1'),
+  endpoint: z.url().optional(),
+  forcePathStyle: z.boolean().default(false),
+  /** Secrets are never inline: name environment variables (or use the AWS provider chain). */
+  accessKeyIdEnv: envName.optional(),
+  secretAccessKeyEnv: envName.optional(),
+  sessionTokenEnv: envName.optional(),
+  partSizeMiB: z.number().int().min(5).max(5120).default(16),
+  queueSize: z.number().int().min(1).max(16).default(2),
+  serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
+  storageClass: z.string().optional(),
+});
+
+const drive = z.strictObject({
+  name,
+  type: z.literal('drive'),
+  /** `appDataFolder` (hidden, scope drive.appdata, as WhatsApp does) or a folder name. */
+  folder: z.string().default('appDataFolder'),
+  credentialsFile: z.string().min(1),
+  chunkSizeMiB: z.number().int().min(1).max(256).default(8),
+});
+
+const schedule = z.union([
+  z.strictObject({
+    every: z.string().refine((s) => (parseDuration(s) ?? 0) >= 60_000, 'must be a duration of at least 1m, like "30m", "6h" or "1d"'),
+  }),
+  z.strictObject({
+    cron: z.string().refine((s) => {
+      try {
+        new Cron(s, { paused: true });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'is not a valid cron expression'),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  key: z.strictObject({
+    /** The backup key file, or a write-only key file on hosts that only make backups. */
+    file: z.string().min(1),
+  }),
+  sources: z.array(source).min(1, 'list at least one source'),
+  destinations: z.array(z.discriminatedUnion('type', [local, s3, drive])).min(1, 'list at least one destination'),
+  schedule: schedule.default({ every: '6h' }),
+  retention: z
+    .strictObject({
+      keepLast: z.number().int().min(1).default(1),
+      keepDaily: z.number().int().min(0).default(0),
+      keepWeekly: z.number().int().min(0).default(0),
+    })
+    .default({ keepLast: 1, keepDaily: 0, keepWeekly: 0 }),
+  /** Where generations and the daemon lock live; default `.coffer-state` beside the config. */
+  stateDir: z.string().default('.coffer-state'),
+  daemon: z
+    .strictObject({
+      listen: z
+        .string()
+        .regex(/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d{1,5}$/, 'must be a loopback address like "127.0.0.1:9464"')
+        .default('127.0.0.1:9464'),
+    })
+    .default({ listen: '127.0.0.1:9464' }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SourceConfig = Config['sources'][number];
+export type DestinationConfig = Config['destinations'][number];
+export type RetentionPolicy = Config['retention'];

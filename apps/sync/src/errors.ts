@@ -1,0 +1,18 @@
+/** An error meant for the person at the terminal: one line, no stack trace, a stable code. */
+export class CofferError extends Error {
+  override readonly name = 'CofferError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode = 1,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export const configError = (message: string) => new CofferError('CONFIG', message, EXIT.usage);
+export const usageError = (message: string) => new CofferError('USAGE', message, EXIT.usage);

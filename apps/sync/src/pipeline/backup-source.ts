@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
+import type { PutResult } from '@coffer/storage';
+import { createArchive, newReport, scanSource, type ArchiveReport } from '../archive/create.js';
+import { padStream } from '../archive/padme.js';
+import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
+import type { RetentionPolicy, SourceConfig } from '../config/schema.js';
+import type { Destination } from '../destinations.js';
+import { CofferError, EXIT } from '../errors.js';
+import type { Logger } from '../log.js';
+import { applyRetention } from '../retention/apply-retention.js';
+import { tee } from './tee.js';
+import { sha256Of } from './verify.js';
+
+export interface DestinationOutcome {
+  readonly destination: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly removed: string[];
+}
+
+export interface SourceOutcome {
+  readonly source: string;
+  readonly backupId: string;
+  readonly generation: number;
+  readonly size: number;
+  readonly sha256: string;
+  readonly archive: ArchiveReport;
+  readonly destinations: DestinationOutcome[];
+  readonly seconds: number;
+}
+
+export interface BackupSourceOptions {
+  readonly source: SourceConfig;
+  readonly destinations: readonly Destination[];
+  readonly key: WriteOnlyKey;
+  readonly retention: RetentionPolicy;
+  /** The newest generation this machine remembers for the source (state file). */
+  readonly knownGeneration: number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (bytes: number, total: number) => void;
+  readonly now?: () => Date;
+}
+
+export function newBackupId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One source, one run: archive → pad → encrypt → every destination from a single read of the
+ * source → verify each upload → only then apply retention there.
+ */
+export async function backupSource(options: BackupSourceOptions): Promise<SourceOutcome> {
+  const { source, destinations, key, log } = options;
+  const started = performance.now();
+  const now = options.now?.() ?? new Date();
+
+  // Generation: one more than the newest known here or on any reachable destination, so a
+  // destination that lost backups, or a state file that was lost, cannot make a number repeat.
+  const catalogs = await Promise.all(
+    destinations.map((d) =>
+      readCatalog(d, key, source.name).catch((err) => {
+        log.warn(`destination ${d.name}: cannot list backups: ${describeError(err)}`);
+        return null;
+      }),
+    ),
+  );
+  const newestOnDestinations = Math.max(0, ...catalogs.flatMap((c) => c?.backups.map((b) => b.generation) ?? []));
+  const generation = Math.max(options.knownGeneration, newestOnDestinations) + 1;
+  const backupId = newBackupId(now);
+  const key_ = objectKey(source.name, backupId);
+
+  const { entries, skipped } = await scanSource(source.path, source.exclude).catch((err) => {
+    throw new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure);
+  });
+  const total = entries.reduce((n, e) => n + e.size, 0);
+  const report = newReport(skipped);
+  const archive = createArchive(source.path, entries, report);
+  const encrypt = createEncryptStream({
+    key,
+    metadata: { backupId, source: source.name, createdAt: now.toISOString(), generation },
+  });
+  let plainBytes = 0;
+  const counted = async function* (src: AsyncIterable<Uint8Array>) {
+    for await (const chunk of src) {
+      plainBytes += chunk.length;
+      options.onProgress?.(Math.min(plainBytes, total), total);
+      yield chunk;
+    }
+  };
+  // archive → count → pad → encrypt → every destination, as one pipeline with backpressure;
+  // the signal tears it all down, and each destination's put then aborts cleanly.
+  const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
+  const sent = await pipeline(archive, counted, padStream, encrypt, (encrypted: AsyncIterable<Uint8Array>) => tee<PutResult>(encrypted, branches), {
+    signal: options.signal,
+  }).catch((err) => {
+    if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
+    throw new CofferError('SOURCE', `source ${source.name}: ${describeError(err)}`, EXIT.failure, { cause: err });
+  });
+
+  for (const path of report.changed) log.warn(`source ${source.name}: ${path} changed while it was read; its copy in this backup may be inconsistent`);
+  for (const path of report.vanished) log.warn(`source ${source.name}: ${path} disappeared while the backup ran; not included`);
+  for (const path of report.skipped) log.warn(`source ${source.name}: ${path} is not a file, folder or symlink; not included`);
+
+  const outcomes: DestinationOutcome[] = [];
+  for (const [i, outcome] of sent.outcomes.entries()) {
+    const destination = destinations[i]!;
+    if (outcome.error) {
+      outcomes.push({ destination: destination.name, ok: false, error: describeError(outcome.error), removed: [] });
+      continue;
+    }
+    try {
+      await verifyUpload(destination, key_, outcome.result!, sent, key, generation);
+      const removed = await rotate(destination, key, source.name, options.retention, now, backupId, log);
+      outcomes.push({ destination: destination.name, ok: true, removed });
+    } catch (err) {
+      outcomes.push({ destination: destination.name, ok: false, error: describeError(err), removed: [] });
+    }
+  }
+  return {
+    source: source.name,
+    backupId,
+    generation,
+    size: sent.size,
+    sha256: sent.sha256,
+    archive: report,
+    destinations: outcomes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Compares what the provider says it stored with exactly the bytes sent; reads back when it says nothing. */
+async function verifyUpload(
+  destination: Destination,
+  key: string,
+  stored: PutResult,
+  sent: { sha256: string; md5: string; size: number },
+  writeKey: WriteOnlyKey,
+  generation: number,
+): Promise<void> {
+  const fail = (why: string) => new CofferError('VERIFY', `destination ${destination.name}: upload verification failed: ${why}`, EXIT.failure);
+  if (stored.size !== sent.size) throw fail(`provider stored ${stored.size} bytes, ${sent.size} were sent`);
+  const expected = stored.checksum?.algorithm === 'md5' ? sent.md5 : sent.sha256;
+  if (stored.checksum) {
+    if (stored.checksum.value !== expected) throw fail(`provider ${stored.checksum.algorithm} differs from the bytes sent`);
+  } else {
+    const readBack = await sha256Of(await destination.backend.get(key));
+    if (readBack !== sent.sha256) throw fail('the object read back differs from the bytes sent');
+  }
+  const info = await destination.backend.stat(key);
+  if (info.size !== sent.size) throw fail(`object is ${info.size} bytes, ${sent.size} were sent`);
+  const header = await destination.backend.get(key, { range: { start: 0, end: 64 * 1024 } });
+  const { metadata } = await readBackupMetadata(header, writeKey);
+  header.destroy();
+  if (metadata.generation !== generation) throw fail('the stored header is not the one written');
+}
+
+/** Retention on one destination, after its new backup verified. Never touches the backup just made. */
+async function rotate(
+  destination: Destination,
+  key: WriteOnlyKey,
+  source: string,
+  policy: RetentionPolicy,
+  now: Date,
+  justMade: string,
+  log: Logger,
+): Promise<string[]> {
+  const { backups } = await readCatalog(destination, key, source);
+  if (!backups.some((b) => b.backupId === justMade)) throw new CofferError('VERIFY', `destination ${destination.name}: the new backup is not listed`, EXIT.failure);
+  const decision = applyRetention(backups, policy, now, justMade);
+  const byId = new Map<string, BackupRecord>(backups.map((b) => [b.backupId, b]));
+  const removed: string[] = [];
+  for (const { backupId, reason } of decision.remove) {
+    const record = byId.get(backupId)!;
+    log.info(`destination ${destination.name}: removing backup ${backupId} of ${source}: ${reason}`);
+    await destination.backend.delete(record.objectKey);
+    removed.push(backupId);
+  }
+  const swept = await destination.cleanup();
+  if (swept > 0) log.info(`destination ${destination.name}: removed ${swept} leftover(s) of interrupted uploads`);
+  return removed;
+}
