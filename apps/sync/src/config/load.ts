@@ -42,12 +42,20 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
   return line;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { message: string; unknownKeys?: string[] } {
-  if (issue.code === 'unrecognized_keys') return { message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`, unknownKeys: issue.keys };
-  if (issue.code === 'invalid_type' && issue.input === undefined) return { message: 'is required' };
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), data);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: string; unknownKeys?: string[] } {
+  if (issue.code === 'unrecognized_keys') {
+    const secret = issue.keys.find((k) => /secret|password|token|accessKeyId/i.test(k) && !k.endsWith('Env'));
+    const hint = secret ? `; secrets are never written in the config: name an environment variable with "${secret}Env"` : '';
+    return { message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${hint}`, unknownKeys: issue.keys };
+  }
+  // zod 4 leaves the offending input out of issues: look at the data itself.
+  if (issue.code === 'invalid_type' && valueAt(data, issue.path) === undefined) return { message: 'is required' };
   if (issue.code === 'invalid_type') return { message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}` };
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') return { message: 'type must be one of "local", "s3", "drive"' };
-  if (issue.code === 'invalid_union') return { message: 'has neither of the accepted forms (see the README)' };
   return { message: issue.message };
 }
 
@@ -67,10 +75,11 @@ export function loadConfig(path: string): LoadedConfig {
     const lines = doc.errors.map((e) => `${path}:${counter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`);
     throw configError(lines.join('\n'));
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const data: unknown = doc.toJS() ?? {};
+  const result = configSchema.safeParse(data);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const { message, unknownKeys } = describeIssue(issue);
+      const { message, unknownKeys } = describeIssue(issue, data);
       const line = lineOf(doc, counter, issue.path, unknownKeys?.[0]);
       return `${path}${line ? `:${line}` : ''}: ${formatPath(issue.path)}: ${message}`;
     });

@@ -17,7 +17,7 @@ const local = z.strictObject({ name, type: z.literal('local'), path: z.string().
 const s3 = z.strictObject({
   name,
   type: z.literal('s3'),
-  bucket: z.string().min(3),
+  bucket: z.string().min(3, 'must be at least 3 characters'),
   prefix: z.string().default(''),
   region: z.string().default('us-east-1'),
   endpoint: z.url().optional(),
@@ -41,21 +41,25 @@ const drive = z.strictObject({
   chunkSizeMiB: z.number().int().min(1).max(256).default(8),
 });
 
-const schedule = z.union([
-  z.strictObject({
-    every: z.string().refine((s) => (parseDuration(s) ?? 0) >= 60_000, 'must be a duration of at least 1m, like "30m", "6h" or "1d"'),
-  }),
-  z.strictObject({
-    cron: z.string().refine((s) => {
-      try {
-        new Cron(s, { paused: true });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'is not a valid cron expression'),
-  }),
-]);
+const schedule = z
+  .strictObject({
+    every: z
+      .string()
+      .refine((s) => (parseDuration(s) ?? 0) >= 60_000, 'must be a duration of at least 1m, like "30m", "6h" or "1d"')
+      .optional(),
+    cron: z
+      .string()
+      .refine((s) => {
+        try {
+          new Cron(s, { paused: true });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'is not a valid cron expression')
+      .optional(),
+  })
+  .refine((s) => (s.every === undefined) !== (s.cron === undefined), 'give exactly one of every (like "6h") or cron (like "0 3 * * *")');
 
 export const configSchema = z.strictObject({
   key: z.strictObject({
@@ -67,7 +71,7 @@ export const configSchema = z.strictObject({
   schedule: schedule.default({ every: '6h' }),
   retention: z
     .strictObject({
-      keepLast: z.number().int().min(1).default(1),
+      keepLast: z.number().int().min(1, 'must be at least 1: the newest backup is always kept').default(1),
       keepDaily: z.number().int().min(0).default(0),
       keepWeekly: z.number().int().min(0).default(0),
     })

@@ -30,6 +30,10 @@ function fsError(err: unknown, backend: string, key: string | undefined): Storag
     EACCES: ['PERMISSION_DENIED', 'permission denied'],
     EPERM: ['PERMISSION_DENIED', 'operation not permitted'],
     EROFS: ['PERMISSION_DENIED', 'the filesystem is read-only'],
+    ENOTDIR: ['INVALID_ARGUMENT', 'a part of the path is a file, not a folder'],
+    EISDIR: ['INVALID_ARGUMENT', 'the path is a folder, not a file'],
+    EEXIST: ['INVALID_ARGUMENT', 'a file is in the way of a folder'],
+    ENAMETOOLONG: ['INVALID_ARGUMENT', 'the name is too long for this filesystem'],
   };
   const [mapped, what] = table[code ?? ''] ?? ['TRANSIENT', `I/O error ${code ?? ''}`.trim()];
   return new StorageError(mapped, `${backend}: ${what}${key ? ` (${key})` : ''}`, { backend, key, cause: err });
