@@ -8,6 +8,9 @@ export function cofferVitest(overrides = {}) {
       testTimeout: 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // The JSON report feeds the repository-wide "N passed, N failed" line (scripts/test.mjs).
+      reporters: ['default', 'json'],
+      outputFile: { json: 'test-results.json' },
       ...overrides,
     },
   });

@@ -10,7 +10,7 @@ import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
-import { tee } from './tee.js';
+import { tee, type TeeResult } from './tee.js';
 import { sha256Of } from './verify.js';
 
 export interface DestinationOutcome {
@@ -97,12 +97,17 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   // archive → count → pad → encrypt → every destination, as one pipeline with backpressure;
   // the signal tears it all down, and each destination's put then aborts cleanly.
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
-  const sent = await pipeline(archive, counted, padStream, encrypt, (encrypted: AsyncIterable<Uint8Array>) => tee<PutResult>(encrypted, branches), {
+  let teeResult: TeeResult<PutResult> | undefined;
+  await pipeline(archive, counted, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches)), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
+    // When every destination failed, the tee stopped reading and the pipeline reports a premature
+    // close: the destinations' own errors are the ones to report.
+    if (teeResult?.allFailed) return;
     throw new CofferError('SOURCE', `source ${source.name}: ${describeError(err)}`, EXIT.failure, { cause: err });
   });
+  const sent = teeResult!;
 
   for (const path of report.changed) log.warn(`source ${source.name}: ${path} changed while it was read; its copy in this backup may be inconsistent`);
   for (const path of report.vanished) log.warn(`source ${source.name}: ${path} disappeared while the backup ran; not included`);

@@ -13,6 +13,15 @@ export interface TeeOutcome<T> {
   readonly error?: unknown;
 }
 
+export interface TeeResult<T> {
+  readonly sha256: string;
+  readonly md5: string;
+  readonly size: number;
+  readonly outcomes: TeeOutcome<T>[];
+  /** Every consumer failed, so the source was not read to its end. */
+  readonly allFailed: boolean;
+}
+
 /**
  * Feeds one source to several consumers with backpressure (the slowest sets the pace), hashing
  * exactly the bytes sent. A consumer that fails is dropped; the others still finish.
@@ -20,7 +29,7 @@ export interface TeeOutcome<T> {
 export async function tee<T>(
   source: AsyncIterable<Uint8Array>,
   branches: readonly TeeBranch[],
-): Promise<{ sha256: string; md5: string; size: number; outcomes: TeeOutcome<T>[] }> {
+): Promise<TeeResult<T>> {
   const sha = createHash('sha256');
   const md5 = createHash('md5'); // S3's ETag for single-part uploads: a provider checksum to compare
   let size = 0;
@@ -63,11 +72,7 @@ export async function tee<T>(
     else if (!state.failed) state.pipe.end();
   }
   await Promise.all(live.map(({ done }) => done));
+  const outcomes = live.map(({ state }) => ({ name: state.branch.name, result: state.result, error: state.failed ? state.error : undefined }));
   if (sourceError) throw sourceError;
-  return {
-    sha256: sha.digest('hex'),
-    md5: md5.digest('hex'),
-    size,
-    outcomes: live.map(({ state }) => ({ name: state.branch.name, result: state.result, error: state.failed ? state.error : undefined })),
-  };
+  return { sha256: sha.digest('hex'), md5: md5.digest('hex'), size, outcomes, allFailed: live.every(({ state }) => state.failed) };
 }
