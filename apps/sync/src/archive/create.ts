@@ -114,10 +114,20 @@ export function createArchive(root: string, entries: readonly ArchiveEntry[], re
           }
           await handle.close();
           const sink = pack.entry({ ...header, size: entry.size });
+          // Listen at once: when the archive is torn down (abort), the entry errors too.
+          let sinkError: Error | undefined;
+          sink.on('error', (err: Error) => (sinkError = err));
           for await (const chunk of readExactly(path, entry, report)) {
-            if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+            if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
+            if (!sink.write(chunk)) {
+              await new Promise<void>((r) => {
+                sink.once('drain', r);
+                sink.once('close', r);
+              });
+            }
           }
           await new Promise<void>((resolve, reject) => {
+            if (sinkError) return reject(sinkError);
             sink.once('error', reject);
             sink.end(() => resolve());
           });

@@ -1,0 +1,78 @@
+import { existsSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { coffer, cofferAsync, listJson, workspace } from './helpers.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('coffer daemon', () => {
+  it('backs up on schedule, serves /healthz and /metrics, refuses a second instance, stops on SIGTERM', async () => {
+    const port = await freePort();
+    const dir = workspace({ extra: `daemon: { listen: "127.0.0.1:${port}" }\nschedule: { every: "1h" }` });
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const daemon = cofferAsync(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
+    let stderr = '';
+    daemon.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => daemon.on('exit', r));
+
+    const metrics = await until('a successful run in /metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /coffer_last_success_timestamp_seconds\{source="chats",destination="disk"\} \d/.test(text) ? text : undefined;
+    });
+    expect(metrics).toMatch(/coffer_backup_bytes_total\{source="chats",destination="disk"\} [1-9]\d*/);
+    expect(metrics).toMatch(/coffer_backup_duration_seconds_count\{source="chats"\} 1/);
+    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    expect(health).toMatchObject({ status: 'ok', lastRunOk: true });
+    expect(Date.parse(health.nextRunAt) - Date.now()).toBeGreaterThan(50 * 60_000);
+
+    const second = coffer(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another coffer process \(pid \d+\) is already running for this config/);
+
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('daemon: stopped');
+    expect(existsSync(join(dir, '.coffer-state', 'lock'))).toBe(false);
+    expect(listJson(dir)).toHaveLength(1);
+  });
+
+  it('SIGTERM during an upload aborts it cleanly: nothing that looks like a backup is left', async () => {
+    const port = await freePort();
+    const dir = workspace({ extra: `daemon: { listen: "127.0.0.1:${port}" }` });
+    for (let i = 0; i < 8; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(8 << 20));
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const daemon = cofferAsync(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
+    const exited = new Promise<number | null>((r) => daemon.on('exit', r));
+    // Wait until the upload has started writing, then stop.
+    await until('an upload in progress', async () => {
+      const temp = join(dir, 'backups', '.coffer-incomplete');
+      return existsSync(temp) && readdirSync(temp).length > 0 ? true : undefined;
+    });
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(listJson(dir)).toEqual([]);
+    expect(readdirSync(join(dir, 'backups', '.coffer-incomplete'))).toEqual([]);
+    // The next run works normally.
+    appendFileSync(join(dir, 'chat', 'msgstore.db'), 'x');
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(listJson(dir)).toHaveLength(1);
+  });
+});
