@@ -1,0 +1,74 @@
+import { StorageError, type StorageErrorCode } from '@coffer/storage';
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string> };
+}
+
+const BY_NAME: Record<string, StorageErrorCode> = {
+  NoSuchKey: 'NOT_FOUND',
+  NotFound: 'NOT_FOUND',
+  NoSuchBucket: 'NOT_FOUND',
+  AccessDenied: 'PERMISSION_DENIED',
+  AllAccessDisabled: 'PERMISSION_DENIED',
+  InvalidAccessKeyId: 'UNAUTHENTICATED',
+  SignatureDoesNotMatch: 'UNAUTHENTICATED',
+  ExpiredToken: 'UNAUTHENTICATED',
+  TokenRefreshRequired: 'UNAUTHENTICATED',
+  CredentialsProviderError: 'UNAUTHENTICATED',
+  SlowDown: 'RATE_LIMITED',
+  TooManyRequests: 'RATE_LIMITED',
+  RequestLimitExceeded: 'RATE_LIMITED',
+  Throttling: 'RATE_LIMITED',
+  ThrottlingException: 'RATE_LIMITED',
+  QuotaExceeded: 'QUOTA_EXCEEDED',
+  EntityTooLarge: 'QUOTA_EXCEEDED',
+  InternalError: 'TRANSIENT',
+  ServiceUnavailable: 'TRANSIENT',
+  RequestTimeout: 'TRANSIENT',
+  TimeoutError: 'TRANSIENT',
+  BadDigest: 'INTEGRITY',
+  InvalidDigest: 'INTEGRITY',
+  AbortError: 'ABORTED',
+};
+
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+const WORDS: Record<StorageErrorCode, string> = {
+  NOT_FOUND: 'not found',
+  UNAUTHENTICATED: 'the credentials were refused (expired, revoked or wrong)',
+  PERMISSION_DENIED: 'access denied',
+  RATE_LIMITED: 'the provider asked us to slow down',
+  QUOTA_EXCEEDED: 'storage quota exceeded',
+  TRANSIENT: 'temporary provider or network failure',
+  INTEGRITY: 'the provider reports the data arrived damaged',
+  INVALID_KEY: 'invalid key',
+  INVALID_ARGUMENT: 'invalid request',
+  ABORTED: 'aborted',
+};
+
+/** Turns AWS SDK errors into StorageErrors at the boundary; SDK errors never leak past the backend. */
+export function s3Error(err: unknown, backend: string, key?: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const e = (err ?? {}) as AwsLikeError;
+  const status = e.$metadata?.httpStatusCode;
+  let code: StorageErrorCode | undefined = BY_NAME[e.name ?? ''] ?? BY_NAME[e.code ?? ''];
+  if (!code && e.code && NETWORK.has(e.code)) code = 'TRANSIENT';
+  if (!code && typeof e.message === 'string' && /socket hang up|ECONNRESET|EPIPE|network/i.test(e.message)) code = 'TRANSIENT';
+  if (!code && status !== undefined) {
+    code = status === 404 ? 'NOT_FOUND' : status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 429 || status === 503 ? 'RATE_LIMITED' : status >= 500 ? 'TRANSIENT' : 'INVALID_ARGUMENT';
+  }
+  code ??= 'TRANSIENT';
+  const retryAfter = Number(e.$response?.headers?.['retry-after']);
+  const detail = e.name && e.name !== 'Error' ? ` (${e.name}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
+  const what = e.name === 'NoSuchBucket' ? 'the bucket does not exist' : WORDS[code];
+  return new StorageError(code, `${backend}: ${what}${key ? ` for ${key}` : ''}${detail}`, {
+    backend,
+    key,
+    cause: err,
+    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+  });
+}
