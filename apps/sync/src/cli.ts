@@ -8,7 +8,10 @@ import { initCommand } from './commands/init.js';
 import { exportAgeCommand, writeOnlyCommand } from './commands/key.js';
 import { listCommand } from './commands/list.js';
 import { restoreCommand, verifyCommand } from './commands/restore.js';
+import { quietSdkNotices } from './env.js';
 import { CofferError, EXIT } from './errors.js';
+
+quietSdkNotices();
 
 const program = new Command('coffer')
   .description('End-to-end encrypted backups you can restore with standard tools')

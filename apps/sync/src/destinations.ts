@@ -1,5 +1,7 @@
 import { LocalBackend, LoggingBackend, RetryingBackend, type StorageBackend } from '@coffer/storage';
+import { S3Backend } from '@coffer/storage-s3';
 import type { DestinationConfig } from './config/schema.js';
+import { secretFromEnv } from './env.js';
 import { CofferError, EXIT } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -20,6 +22,35 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
       const local = new LocalBackend({ root: config.path });
       inner = local;
       cleanup = () => local.cleanupIncomplete();
+      break;
+    }
+    case 's3': {
+      const what = `destination "${config.name}"`;
+      if ((config.accessKeyIdEnv === undefined) !== (config.secretAccessKeyEnv === undefined)) {
+        throw new CofferError('CONFIG', `${what}: give both accessKeyIdEnv and secretAccessKeyEnv, or neither (to use the AWS credential chain)`, EXIT.usage);
+      }
+      const credentials = config.accessKeyIdEnv
+        ? {
+            accessKeyId: secretFromEnv(config.accessKeyIdEnv, what),
+            secretAccessKey: secretFromEnv(config.secretAccessKeyEnv!, what),
+            sessionToken: config.sessionTokenEnv ? secretFromEnv(config.sessionTokenEnv, what) : undefined,
+          }
+        : undefined;
+      const s3 = new S3Backend({
+        bucket: config.bucket,
+        prefix: config.prefix,
+        region: config.region,
+        endpoint: config.endpoint,
+        forcePathStyle: config.forcePathStyle,
+        credentials,
+        partSize: config.partSizeMiB * 1024 * 1024,
+        queueSize: config.queueSize,
+        serverSideEncryption: config.serverSideEncryption,
+        storageClass: config.storageClass as never,
+        listApi: config.listApi,
+      });
+      inner = s3;
+      cleanup = () => s3.cleanupIncomplete();
       break;
     }
     default:

@@ -39,7 +39,7 @@ describe('coffer daemon', () => {
     });
     expect(metrics).toMatch(/coffer_backup_bytes_total\{source="chats",destination="disk"\} [1-9]\d*/);
     expect(metrics).toMatch(/coffer_backup_duration_seconds_count\{source="chats"\} 1/);
-    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { nextRunAt: string };
     expect(health).toMatchObject({ status: 'ok', lastRunOk: true });
     expect(Date.parse(health.nextRunAt) - Date.now()).toBeGreaterThan(50 * 60_000);
 

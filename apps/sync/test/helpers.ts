@@ -19,6 +19,16 @@ export function coffer(args: string[], options: { cwd: string; env?: NodeJS.Proc
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Like `coffer`, without blocking this process: needed when a test server runs in this process. */
+export function cofferRun(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  const child = cofferAsync(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
 export function cofferAsync(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

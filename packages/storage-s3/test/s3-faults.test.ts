@@ -1,12 +1,11 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { chunks, readAll } from '@coffer/storage/testing';
+import { chunks, readAll } from '@coffer/storage-testkit';
 import { StorageError } from '@coffer/storage';
 import { http, HttpResponse, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { S3Backend } from '../src/index.js';
-import { ResetProxy } from './reset-proxy.js';
-import { startMoto, TEST_CREDENTIALS, type S3Server } from './servers.js';
+import { ResetProxy, startMoto, TEST_CREDENTIALS, type S3Server } from '@coffer/storage-testkit';
 
 const MIB = 1024 * 1024;
 let moto: S3Server;

@@ -1,6 +1,6 @@
-import { runStorageConformance } from '@coffer/storage/testing';
+import { runStorageConformance } from '@coffer/storage-testkit';
 import { S3Backend } from '../src/index.js';
-import { startMoto, startS3rver, TEST_CREDENTIALS, type S3Server } from './servers.js';
+import { startMoto, startS3rver, TEST_CREDENTIALS, type S3Server } from '@coffer/storage-testkit';
 
 const MIB = 1024 * 1024;
 

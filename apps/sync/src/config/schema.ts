@@ -30,6 +30,8 @@ const s3 = z.strictObject({
   queueSize: z.number().int().min(1).max(16).default(2),
   serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
   storageClass: z.string().optional(),
+  /** ListObjects API version; 1 for servers that lack v2. */
+  listApi: z.union([z.literal(1), z.literal(2)]).default(2),
 });
 
 const drive = z.strictObject({

@@ -58,7 +58,7 @@ export async function startS3rver(): Promise<S3Server> {
   const directory = mkdtempSync(join(tmpdir(), 'coffer-s3rver-'));
   const bucket = 'coffer-s3rver';
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
-  const { port } = (await server.run()) as unknown as { port: number };
+  const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,

@@ -1,0 +1,56 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+
+export interface FaultRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** 1-based count of requests seen so far, this one included. */
+  readonly n: number;
+}
+
+/** What to do with a request: forward it, or answer with an S3-style XML error. */
+export type FaultDecision = 'pass' | { status: number; code?: string; headers?: Record<string, string> };
+
+/**
+ * An HTTP proxy for tests of processes msw cannot reach (the CLI in a child process): forwards to
+ * `target`, streaming both ways, unless `rule` says to fail the request. `rule` may change at any time.
+ */
+export class FaultProxy {
+  rule: (req: FaultRequest) => FaultDecision = () => 'pass';
+  seen = 0;
+  readonly log: { method: string; path: string; status: number }[] = [];
+  private readonly server: Server;
+
+  constructor(private readonly target: string) {
+    this.server = createServer((req, res) => this.handle(req, res));
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private handle(req: IncomingMessage, res: import('node:http').ServerResponse): void {
+    this.seen += 1;
+    const url = new URL(req.url ?? '/', this.target);
+    const decision = this.rule({ method: req.method ?? 'GET', url, n: this.seen });
+    if (decision !== 'pass') {
+      req.resume();
+      const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
+      res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: decision.status });
+      return;
+    }
+    const upstream = httpRequest(url, { method: req.method, headers: req.headers }, (up) => {
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: up.statusCode ?? 0 });
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }
+}
