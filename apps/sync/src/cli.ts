@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CofferCryptoError } from '@coffer/crypto';
 import { StorageError } from '@coffer/storage';
+import { authDriveCommand } from './commands/auth-drive.js';
 import { backupCommand } from './commands/backup.js';
 import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
@@ -85,6 +86,17 @@ key
   .option('--config <file>', 'use the config’s key file')
   .requiredOption('--out <file>', 'where to write the write-only key')
   .action(run(writeOnlyCommand));
+
+program
+  .command('auth')
+  .description('authorize access to a provider')
+  .command('drive')
+  .description('run the OAuth installed-app flow and store the refresh token in the destination’s credentialsFile (0600)')
+  .requiredOption('--config <file>', 'config file')
+  .option('--destination <name>', 'which drive destination')
+  .requiredOption('--client-file <file>', 'OAuth client JSON (Desktop app) from Google Cloud Console')
+  .option('--timeout <seconds>', 'how long to wait for the browser', '300')
+  .action(run(authDriveCommand));
 
 program
   .command('daemon')

@@ -1,4 +1,5 @@
 import { LocalBackend, LoggingBackend, RetryingBackend, type StorageBackend } from '@coffer/storage';
+import { APP_DATA, DRIVE_SCOPES, DriveBackend, loadDriveCredentials } from '@coffer/storage-drive';
 import { S3Backend } from '@coffer/storage-s3';
 import type { DestinationConfig } from './config/schema.js';
 import { secretFromEnv } from './env.js';
@@ -53,8 +54,18 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
       cleanup = () => s3.cleanupIncomplete();
       break;
     }
-    default:
-      throw new CofferError('DESTINATION', `destination "${config.name}": type "${config.type}" is not available in this build`, EXIT.usage);
+    case 'drive': {
+      const auth = await loadDriveCredentials(config.credentialsFile, {
+        tokenUrl: config.tokenUrl,
+        scopes: [config.folder === APP_DATA ? DRIVE_SCOPES.appData : DRIVE_SCOPES.file],
+      });
+      inner = new DriveBackend({ auth, folder: config.folder, chunkSize: config.chunkSizeMiB * 1024 * 1024, rootUrl: config.apiRoot });
+      break;
+    }
+    default: {
+      const unknown: never = config; // the schema admits no other type
+      throw new CofferError('DESTINATION', `unknown destination type ${JSON.stringify((unknown as { type: string }).type)}`, EXIT.usage);
+    }
   }
   const logged = new LoggingBackend(inner, (e) => log.debug({ storage: e }, `${e.operation} ${e.key} ${e.ok ? 'ok' : e.errorCode}`));
   const backend = new RetryingBackend(logged, {

@@ -113,8 +113,21 @@ export class FakeDrive {
     await new Promise((r) => this.server!.close(r));
   }
 
+  /** The code the fake "consent screen" hands out, and the PKCE challenge it was asked for. */
+  readonly authorizationCode = 'fake-authorization-code';
+  lastCodeChallenge: string | undefined;
+
   async token(request: Request): Promise<Response> {
     const form = new URLSearchParams(await request.text());
+    if (form.get('grant_type') === 'authorization_code') {
+      const verifier = form.get('code_verifier') ?? '';
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      if (form.get('code') !== this.authorizationCode || challenge !== this.lastCodeChallenge) {
+        return json(400, { error: 'invalid_grant', error_description: 'Malformed auth code or PKCE verifier.' });
+      }
+      this.refreshTokens.add('fake-refresh-token');
+      return json(200, { access_token: 'fake-access-token', refresh_token: 'fake-refresh-token', expires_in: 3599, token_type: 'Bearer' });
+    }
     if (form.get('grant_type') !== 'refresh_token' || !this.refreshTokens.has(form.get('refresh_token') ?? '')) {
       return json(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
     }

@@ -41,6 +41,9 @@ const drive = z.strictObject({
   folder: z.string().default('appDataFolder'),
   credentialsFile: z.string().min(1),
   chunkSizeMiB: z.number().int().min(1).max(256).default(8),
+  /** API root and OAuth token URL overrides, for proxies and tests; Google's by default. */
+  apiRoot: z.url().optional(),
+  tokenUrl: z.url().optional(),
 });
 
 const schedule = z
