@@ -225,6 +225,8 @@ export function createVaultHandler(options: VaultServerOptions) {
     }
     if (http === 200) http = HTTP_STATUS[reply.status];
     if (reply.status === 'RATE_LIMITED') res.setHeader('retry-after', String(reply.retryAfterSeconds ?? 60));
+    // A body left unread (too large) would corrupt the next request on this connection: close it.
+    if (!req.complete) res.setHeader('connection', 'close');
     res.writeHead(http, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(reply));
     options.log?.(`${req.method} ${path} ${http} ${reply.status} ${Math.round(performance.now() - started)}ms`);
   };
