@@ -8,6 +8,7 @@ import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
 import { exportAgeCommand, writeOnlyCommand } from './commands/key.js';
 import { listCommand } from './commands/list.js';
+import { vaultChangePasswordCommand, vaultStatusCommand } from './commands/vault.js';
 import { restoreCommand, verifyCommand } from './commands/restore.js';
 import { quietSdkNotices } from './env.js';
 import { CofferError, EXIT } from './errors.js';
@@ -31,7 +32,13 @@ const run =
     process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args.slice(0, -2), options);
   };
 
-program.command('init').description('generate a backup key and write it to the key file').requiredOption('--config <file>', 'config file').action(run(initCommand));
+program
+  .command('init')
+  .description('generate a backup key and write it to the key file (or enroll it in the vault)')
+  .requiredOption('--config <file>', 'config file')
+  .option('--vault', 'escrow the key in the vault behind a password; keep only a write-only key here')
+  .option('--password-file <file>', 'read the new vault password from this file (else COFFER_PASSWORD_FILE, else a prompt)')
+  .action(run(initCommand));
 
 program
   .command('backup')
@@ -59,6 +66,8 @@ program
   .option('--source <name>', 'which source')
   .option('--destination <name>', 'only this destination')
   .option('--key-file <file>', 'the backup key file (default: the config’s)')
+  .option('--vault', 'unlock the backup key from the vault with the password, and check freshness')
+  .option('--password-file <file>', 'read the vault password from this file')
   .option('--force', 'replace a non-empty DIR')
   .action(run(restoreCommand));
 
@@ -70,6 +79,8 @@ program
   .option('--source <name>', 'which source')
   .option('--destination <name>', 'only this destination')
   .option('--key-file <file>', 'the backup key file (default: the config’s)')
+  .option('--vault', 'unlock the backup key from the vault with the password, and check freshness')
+  .option('--password-file <file>', 'read the vault password from this file')
   .action(run(verifyCommand));
 
 const key = program.command('key').description('export keys');
@@ -97,6 +108,16 @@ program
   .requiredOption('--client-file <file>', 'OAuth client JSON (Desktop app) from Google Cloud Console')
   .option('--timeout <seconds>', 'how long to wait for the browser', '300')
   .action(run(authDriveCommand));
+
+const vault = program.command('vault').description('the backup key vault');
+vault.command('status').description('password tries remaining and the newest anchored backup per source').requiredOption('--config <file>', 'config file').action(run(vaultStatusCommand));
+vault
+  .command('change-password')
+  .description('change the vault password; backups need no re-encryption')
+  .requiredOption('--config <file>', 'config file')
+  .option('--password-file <file>', 'the current password, from a file')
+  .option('--new-password-file <file>', 'the new password, from a file')
+  .action(run(vaultChangePasswordCommand));
 
 program
   .command('daemon')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
@@ -9,6 +10,7 @@ import { CofferError, EXIT, usageError } from '../errors.js';
 import { loadReadingKey } from '../keys.js';
 import type { Logger } from '../log.js';
 import { describeError } from '../pipeline/backup-source.js';
+import { checkFreshness, checkSubstitution, fetchAnchor, unlockWithPassword } from '../vault.js';
 import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
 import { candidates } from './select-backup.js';
 
@@ -17,13 +19,41 @@ interface ReadOptions extends GlobalOptions {
   destination?: string;
   source?: string;
   keyFile?: string;
+  vault?: boolean;
+  passwordFile?: string;
 }
 
-/** Streams one backup through decryption into `sink`; resolves only once all of it authenticated. */
-async function readBackup(record: BackupRecord, destinations: readonly Destination[], key: KeyMaterial, sink: Writable): Promise<void> {
+/**
+ * Streams one backup through decryption into `sink`; resolves only once all of it authenticated,
+ * and `check` (given the ciphertext's SHA-256) accepted it.
+ */
+async function readBackup(record: BackupRecord, destinations: readonly Destination[], key: KeyMaterial, sink: Writable, check?: (sha256: string) => void): Promise<void> {
   const destination = destinations.find((d) => d.name === record.destination)!;
   const body = await destination.backend.get(record.objectKey);
-  await pipeline(body, createDecryptStream(key), sink);
+  const hash = createHash('sha256');
+  const tap = async function* (src: AsyncIterable<Buffer>) {
+    for await (const chunk of src) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  };
+  await pipeline(body, tap, createDecryptStream(key), sink);
+  check?.(hash.digest('hex'));
+}
+
+/** The key, the candidates best first, and the freshness check (vault mode) for restore and verify. */
+async function prepare(which: string, options: ReadOptions) {
+  const ctx = contextFor(options.config, options);
+  const key = options.vault ? await unlockWithPassword(ctx.config, options.passwordFile) : await loadReadingKey(options.keyFile ?? ctx.config.key.file);
+  const destinations = await destinationsFor(ctx, options.destination);
+  let records = await candidates(destinations, key, which, options.source, ctx.log);
+  let check: ((record: BackupRecord) => (sha256: string) => void) | undefined;
+  if (options.vault) {
+    const anchor = await fetchAnchor(ctx.config, key, records[0]!.source);
+    if (which === 'latest') records = checkFreshness(records, anchor, records[0]!.source, ctx.log);
+    check = (record) => (sha) => checkSubstitution(record, sha, anchor);
+  }
+  return { ctx, key, destinations, records, check };
 }
 
 /** Tries candidates best first; a candidate that fails to authenticate is reported and skipped. */
@@ -40,7 +70,7 @@ async function firstThatWorks(
       return record;
     } catch (err) {
       lastError = err;
-      if (err instanceof CofferError && err.code === 'RESTORE_TARGET_NOT_EMPTY') throw err;
+      if (err instanceof CofferError && (err.code === 'RESTORE_TARGET_NOT_EMPTY' || err.code === 'SUBSTITUTED')) throw err;
       log.warn(`backup ${record.backupId} (generation ${record.generation}) on ${record.destination} failed: ${describeError(err)}`);
     }
   }
@@ -50,31 +80,26 @@ async function firstThatWorks(
 
 export async function restoreCommand(which: string | undefined, options: ReadOptions & { to?: string; force?: boolean }): Promise<number> {
   if (!options.to) throw usageError('--to DIR is required');
-  const ctx = contextFor(options.config, options);
-  const key = await loadReadingKey(options.keyFile ?? ctx.config.key.file);
-  const destinations = await destinationsFor(ctx, options.destination);
-  const records = await candidates(destinations, key, which ?? 'latest', options.source, ctx.log);
+  const { ctx, key, destinations, records, check } = await prepare(which ?? 'latest', options);
   const to = options.to;
   const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, (record) =>
-    restoreInto(to, Boolean(options.force), (temp) => readBackup(record, destinations, key, safeExtractor(temp))),
+    restoreInto(to, Boolean(options.force), (temp) => readBackup(record, destinations, key, safeExtractor(temp), check?.(record))),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
   return 0;
 }
 
 export async function verifyCommand(which: string | undefined, options: ReadOptions): Promise<number> {
-  const ctx = contextFor(options.config, options);
-  const key = await loadReadingKey(options.keyFile ?? ctx.config.key.file);
-  const destinations = await destinationsFor(ctx, options.destination);
-  const records = await candidates(destinations, key, which ?? 'latest', options.source, ctx.log);
+  const { key, destinations, records, check } = await prepare(which ?? 'latest', options);
   // Verify checks one backup completely: the best candidate must pass, with no fallback.
   const record = records[0]!;
   let entries = 0;
   try {
     // Decrypt and parse the archive, discarding plaintext: nothing is written anywhere.
     const parser = tarList({ strict: true, onReadEntry: () => void (entries += 1) }) as unknown as Writable;
-    await readBackup(record, destinations, key, parser);
+    await readBackup(record, destinations, key, parser, check?.(record));
   } catch (err) {
+    if (err instanceof CofferError && err.code === 'SUBSTITUTED') throw err;
     throw new CofferError('VERIFY_FAILED', `backup ${record.backupId} on ${record.destination} failed verification: ${describeError(err)}`, EXIT.failure, { cause: err });
   }
   process.stdout.write(`backup ${record.backupId} of ${record.source} (generation ${record.generation}) on ${record.destination}: OK, ${entries} archive entries, ${record.size} bytes authenticated\n`);

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { backupSource, describeError, type SourceOutcome } from '../pipeline/backup-source.js';
 import { createProgress } from '../progress.js';
 import { readState, writeState } from '../state.js';
+import { updateAnchor } from '../vault.js';
 
 export interface RunOptions {
   readonly config: LoadedConfig;
@@ -56,6 +57,14 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
       await writeState(config.stateDir, {
         sources: { ...state.sources, [source.name]: { generation: outcome.generation, lastBackupId: outcome.backupId, lastSuccessAt: new Date().toISOString() } },
       });
+    }
+    if (succeeded.length > 0 && config.key.vault) {
+      try {
+        await updateAnchor(config, writeKey, { source: source.name, backupId: outcome.backupId, generation: outcome.generation, sha256: outcome.sha256 });
+      } catch (err) {
+        allOk = false;
+        log.error(`backup ${outcome.backupId} of ${source.name} was made, but the vault's freshness anchor was not updated: ${describeError(err)}`);
+      }
     }
     for (const d of outcome.destinations) {
       if (d.ok) {

@@ -100,7 +100,7 @@ export function loadConfig(path: string): LoadedConfig {
   return {
     ...config,
     configPath,
-    key: { ...config.key, file: expandPath(config.key.file, base) },
+    key: { ...config.key, file: expandPath(config.key.file, base), vault: config.key.vault && { ...config.key.vault, tokenFile: expandPath(config.key.vault.tokenFile, base) } },
     sources: config.sources.map((s) => ({ ...s, path: expandPath(s.path, base) })),
     destinations: config.destinations.map((d) =>
       d.type === 'local' ? { ...d, path: expandPath(d.path, base) } : d.type === 'drive' ? { ...d, credentialsFile: expandPath(d.credentialsFile, base) } : d,

@@ -70,6 +70,17 @@ export const configSchema = z.strictObject({
   key: z.strictObject({
     /** The backup key file, or a write-only key file on hosts that only make backups. */
     file: z.string().min(1),
+    /** Password-protected escrow of the backup key, and freshness anchors (coffer-vault). */
+    vault: z
+      .strictObject({
+        url: z.url(),
+        account: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'use 1-64 lowercase letters, digits, ".", "_" or "-"'),
+        /** The account's access token (mode 0600), written by `coffer init --vault`. */
+        tokenFile: z.string().min(1),
+        /** Wrong passwords allowed before the vault destroys the key (1-255). */
+        maxAttempts: z.number().int().min(1).max(255).default(10),
+      })
+      .optional(),
   }),
   sources: z.array(source).min(1, 'list at least one source'),
   destinations: z.array(z.discriminatedUnion('type', [local, s3, drive])).min(1, 'list at least one destination'),

@@ -1,0 +1,134 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coffer, listJson, snapshot, workspace } from './helpers.js';
+
+// The real vault binary, as a separate process on loopback.
+const VAULT_CLI = new URL('../../vault/dist/cli.js', import.meta.url).pathname;
+let vaultDir: string;
+let vault: ChildProcess;
+let vaultUrl: string;
+beforeAll(async () => {
+  vaultDir = mkdtempSync(join(tmpdir(), 'coffer-e2e-vault-'));
+  writeFileSync(join(vaultDir, 'vault.yaml'), 'listen: "127.0.0.1:0"\ndatabase: "sqlite:./vault.db"\nsecretsFile: ./vault-secrets\n');
+  vault = spawn(process.execPath, [VAULT_CLI, 'serve', '--config', 'vault.yaml'], { cwd: vaultDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  vault.stderr!.on('data', (d) => (log += d));
+  for (let i = 0; i < 100 && !log.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+  vaultUrl = log.match(/listening on (http:\/\/\S+)/)![1]!;
+});
+afterAll(() => vault.kill('SIGTERM'));
+
+let n = 0;
+function vaultWorkspace(retention = 'retention: { keepLast: 1 }') {
+  const account = `e2e-${process.pid}-${++n}`;
+  const dir = workspace({ retention, extra: '' });
+  const yaml = join(dir, 'coffer.yaml');
+  const text = readFileSync(yaml, 'utf8').replace('  file: ./coffer.key', `  file: ./coffer.key\n  vault: { url: "${vaultUrl}", account: ${account}, tokenFile: ./vault-token, maxAttempts: 3 }`);
+  writeFileSync(yaml, text);
+  writeFileSync(join(dir, 'pw'), 'correct horse battery staple\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'wrong'), 'not my password\n', { mode: 0o600 });
+  return { dir, account };
+}
+const expected = (dir: string) => {
+  const s = snapshot(join(dir, 'chat'));
+  delete s['draft.tmp'];
+  return s;
+};
+
+describe('coffer with the key vault', () => {
+  it('enroll, back up, lose the machine, get a new token from the operator, restore with the password alone', () => {
+    const { dir, account } = vaultWorkspace();
+    const init = coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toMatch(/(\s+[0-9a-f]{4}){16}/); // the 64-digit key, once, as a second way in
+    expect(readFileSync(join(dir, 'coffer.key'), 'utf8')).toContain('coffer-write-only-key-v1'); // never the backup key
+    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(backup.code, backup.stderr).toBe(0);
+    const status = coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(status.stdout).toMatch(/3 of 3 password tries remaining/);
+    expect(status.stdout).toMatch(/chats: generation 1, backup \S+ \(verified\)/);
+
+    // The machine is lost: key file, token and local state are gone.
+    const oldToken = readFileSync(join(dir, 'vault-token'), 'utf8').trim();
+    for (const f of ['coffer.key', 'vault-token']) unlinkSync(join(dir, f));
+    rmSync(join(dir, '.coffer-state'), { recursive: true });
+    const issued = spawnSync(process.execPath, [VAULT_CLI, 'token', 'issue', account, '--config', 'vault.yaml'], { cwd: vaultDir, encoding: 'utf8' });
+    expect(issued.status).toBe(0);
+    writeFileSync(join(dir, 'vault-token'), issued.stdout, { mode: 0o600 });
+    const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(snapshot(join(dir, 'out'))).toEqual(expected(dir));
+    // The old token was revoked by the new one.
+    writeFileSync(join(dir, 'vault-token'), oldToken);
+    const revoked = coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toContain('vault: the vault refused the access token (revoked or wrong)');
+  });
+
+  it('wrong passwords say how many tries remain, then that the key is gone for good', () => {
+    const { dir } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const tries = (file: string) => coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', file], { cwd: dir });
+    expect(tries('wrong').stderr.trim()).toBe('coffer: vault: wrong password; 2 tries remain before the vault destroys the key');
+    expect(tries('wrong').stderr.trim()).toBe('coffer: vault: wrong password; 1 try remains before the vault destroys the key');
+    const last = tries('wrong');
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('destroyed this key for good');
+    expect(tries('pw').stderr).toContain('destroyed this key for good');
+  });
+
+  it('a destination that serves an older authentic backup is refused (rollback)', () => {
+    const { dir } = vaultWorkspace('retention: { keepLast: 2 }');
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, 'chat', 'msgstore.db'), 'newer messages');
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    // The storage provider drops the newest backup and keeps serving the older, authentic one.
+    const newest = listJson(dir).find((b) => b.generation === 2)!;
+    unlinkSync(join(dir, 'backups', 'coffer', 'chats', `${newest.id}.age`));
+    for (const cmd of [['restore', '--to', 'out'], ['verify']]) {
+      const r = coffer([...cmd, '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/rollback refused: storage offers backups of chats up to generation 1, but the vault anchors generation 2/);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('coffer-restore'))).toEqual([]);
+  });
+
+  it('a backup made with another account’s key is refused', () => {
+    const a = vaultWorkspace();
+    const b = vaultWorkspace();
+    for (const w of [a, b]) {
+      expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: w.dir }).code).toBe(0);
+      expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: w.dir }).code).toBe(0);
+    }
+    // b's storage is replaced by a's backups.
+    rmSync(join(b.dir, 'backups'), { recursive: true });
+    spawnSync('cp', ['-r', join(a.dir, 'backups'), join(b.dir, 'backups')]);
+    const r = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--vault', '--password-file', 'pw'], { cwd: b.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/made with another key[\s\S]*no backup made with key [0-9a-f]{16} was found/);
+  });
+
+  it('changes the password; backups need nothing', () => {
+    const { dir } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, 'new'), 'a brand new password\n');
+    const change = coffer(['vault', 'change-password', '--config', 'coffer.yaml', '--password-file', 'pw', '--new-password-file', 'new'], { cwd: dir });
+    expect(change.code, change.stderr).toBe(0);
+    expect(coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'new'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).stderr).toContain('wrong password');
+  });
+
+  it('refuses to take a password from anywhere but a file or a terminal', () => {
+    const { dir } = vaultWorkspace();
+    const r = coffer(['init', '--config', 'coffer.yaml', '--vault'], { cwd: dir, env: { COFFER_PASSWORD_FILE: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('coffer: no new vault password: pass --password-file FILE or set COFFER_PASSWORD_FILE (passwords are never taken from the command line)');
+  });
+});
