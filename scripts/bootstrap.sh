@@ -14,6 +14,8 @@ need_apt=()
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 # PostgreSQL: the vault's second store is tested against a real, throwaway cluster.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# restic: the peer `pnpm bench` compares the app against (not needed by the tests).
+command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

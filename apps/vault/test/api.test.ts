@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { signAnchor, verifyAnchor, VaultClient, VaultError } from '@coffer/vault-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type Postgres } from './postgres.js';
+import { startPostgres, type Postgres } from '../src/testing/postgres.js';
 import { startVault, type TestVault } from './harness.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i + 1);

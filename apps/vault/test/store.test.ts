@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { openStore, type VaultStore } from '../src/index.js';
-import { startPostgres, type Postgres } from './postgres.js';
+import { startPostgres, type Postgres } from '../src/testing/postgres.js';
 import { runStoreSuite } from './store-suite.js';
 
 const stores: VaultStore[] = [];
