@@ -2,13 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coffer, listJson, snapshot, workspace } from './helpers.js';
+import { coffer, listJson, snapshot, workspace, expectedTree } from './helpers.js';
 
-const source = (dir: string) => {
-  const s = snapshot(join(dir, 'chat'));
-  delete s['draft.tmp']; // excluded by the config
-  return s;
-};
 
 describe('coffer CLI end to end on a local destination', () => {
   it('init, backup, list, verify, restore round-trip a folder exactly', () => {
@@ -34,7 +29,7 @@ describe('coffer CLI end to end on a local destination', () => {
 
     const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out'], { cwd: dir });
     expect(restore.code).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(source(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
     expect(existsSync(join(dir, 'out', 'draft.tmp'))).toBe(false);
   });
 
@@ -72,7 +67,7 @@ describe('coffer CLI end to end on a local destination', () => {
     expect(refused.stderr).toContain('out is not empty; choose an empty folder or pass --force');
     expect(readdirSync(join(dir, 'out'))).toEqual(['keep-me']);
     expect(coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--force'], { cwd: dir }).code).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(source(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
     expect(readdirSync(dir).filter((n) => n.includes('coffer-restore'))).toEqual([]);
   });
 
@@ -105,7 +100,7 @@ describe('coffer CLI end to end on a local destination', () => {
     const [object] = readdirSync(join(dir, 'backups', 'coffer', 'chats'));
     mkdirSync(join(dir, 'plain'));
     execFileSync('sh', ['-c', `age -d -i identity.txt "backups/coffer/chats/${object}" | tar -C plain -xf -`], { cwd: dir });
-    expect(snapshot(join(dir, 'plain'))).toEqual(source(dir));
+    expect(snapshot(join(dir, 'plain'))).toEqual(expectedTree(dir));
   });
 
   it('a write-only key makes backups but cannot read them', () => {
@@ -123,6 +118,6 @@ describe('coffer CLI end to end on a local destination', () => {
     expect(denied.stderr).toContain('is write-only: it can make backups but cannot read them');
     expect(coffer(['key', 'export-age', '--key-file', 'coffer.key'], { cwd: dir }).code).toBe(1);
     expect(coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--key-file', 'full.key'], { cwd: dir }).code).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(source(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultProxy, startMoto, TEST_CREDENTIALS, type S3Server } from '@coffer/storage-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coffer, cofferRun, snapshot, workspace } from './helpers.js';
+import { coffer, cofferRun, snapshot, workspace, expectedTree } from './helpers.js';
 
 let moto: S3Server;
 let proxy: FaultProxy;
@@ -31,11 +31,6 @@ async function listJson(dir: string): Promise<{ id: string; destination: string;
   if (r.code !== 0) throw new Error(`list failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-const expected = (dir: string) => {
-  const s = snapshot(join(dir, 'chat'));
-  delete s['draft.tmp'];
-  return s;
-};
 
 describe('coffer CLI against S3 (moto_server)', () => {
   it('backs up, lists, verifies, rotates and restores', async () => {
@@ -49,7 +44,7 @@ describe('coffer CLI against S3 (moto_server)', () => {
     expect((await listJson(dir)).map((b) => [b.destination, b.generation])).toEqual([['s3', 2]]);
     expect((await run(dir, ['verify'])).code).toBe(0);
     expect((await run(dir, ['restore', '--to', 'out'])).code).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(expected(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
   });
 
   it('two destinations at once: local disk and S3, from one read of the source', async () => {
@@ -60,7 +55,7 @@ describe('coffer CLI against S3 (moto_server)', () => {
     expect(listed.map((b) => b.destination).sort()).toEqual(['disk', 's3']);
     expect(new Set(listed.map((b) => b.id)).size).toBe(1);
     expect((await run(dir, ['restore', '--destination', 's3', '--to', 'out'])).code).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(expected(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
   });
 
   it('a storm of 503 SlowDown and 500 errors is ridden out', async () => {

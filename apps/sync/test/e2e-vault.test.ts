@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coffer, listJson, snapshot, workspace } from './helpers.js';
+import { coffer, listJson, snapshot, workspace, expectedTree } from './helpers.js';
 
 // The real vault binary, as a separate process on loopback.
 const VAULT_CLI = new URL('../../vault/dist/cli.js', import.meta.url).pathname;
@@ -32,11 +32,6 @@ function vaultWorkspace(retention = 'retention: { keepLast: 1 }') {
   writeFileSync(join(dir, 'wrong'), 'not my password\n', { mode: 0o600 });
   return { dir, account };
 }
-const expected = (dir: string) => {
-  const s = snapshot(join(dir, 'chat'));
-  delete s['draft.tmp'];
-  return s;
-};
 
 describe('coffer with the key vault', () => {
   it('enroll, back up, lose the machine, get a new token from the operator, restore with the password alone', () => {
@@ -60,7 +55,7 @@ describe('coffer with the key vault', () => {
     writeFileSync(join(dir, 'vault-token'), issued.stdout, { mode: 0o600 });
     const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--vault', '--password-file', 'pw'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
-    expect(snapshot(join(dir, 'out'))).toEqual(expected(dir));
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
     // The old token was revoked by the new one.
     writeFileSync(join(dir, 'vault-token'), oldToken);
     const revoked = coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });

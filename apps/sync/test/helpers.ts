@@ -89,3 +89,10 @@ export function listJson(dir: string, extra: string[] = []): { id: string; gener
   if (r.code !== 0) throw new Error(`list failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
+
+/** The workspace's source tree as a restore should reproduce it (the config excludes *.tmp). */
+export function expectedTree(dir: string): Record<string, string> {
+  const tree = snapshot(join(dir, 'chat'));
+  delete tree['draft.tmp'];
+  return tree;
+}

@@ -28,6 +28,10 @@ program
     const server = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, (req, res) => void handler(req, res))
       : createHttpServer((req, res) => void handler(req, res));
+    // Keep idle connections longer than clients pause between messages (Node's default is 5 s): a
+    // client must never see its socket closed under it, since it cannot safely resend a login.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     const colon = config.listen.lastIndexOf(':');
     server.listen(Number(config.listen.slice(colon + 1)), config.listen.slice(0, colon).replace(/^\[|\]$/g, ''));
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);

@@ -1,20 +1,46 @@
 import { chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { x as tarExtract } from 'tar';
 import { CofferError, EXIT } from '../errors.js';
+import type { Logger } from '../log.js';
 
-/** A tar extractor that refuses, rather than skips, anything unsafe. */
-export function safeExtractor(dir: string): Writable {
-  return tarExtract({
+export interface SafeExtractor {
+  readonly sink: Writable;
+  /** Call after the stream finished: throws if an entry tried to land outside the folder. */
+  finish(): void;
+}
+
+/**
+ * A tar extractor that never writes outside `dir`. node-tar refuses absolute paths, `..` and
+ * writes through symlinks; an entry it refuses for that makes the whole restore fail. A symlink
+ * whose *target* points outside is harmless on its own, but node-tar will not create it either:
+ * it is skipped and reported by name instead of making the whole backup unrestorable.
+ */
+export function safeExtractor(dir: string, log: Logger): SafeExtractor {
+  const unsafe: string[] = [];
+  const sink = tarExtract({
     cwd: dir,
-    // strict: entries with absolute paths, `..`, or that would pass through a symlink make the
-    // whole restore fail instead of being silently skipped (node-tar's checks, made fatal).
-    strict: true,
+    strict: false,
     preservePaths: false,
     preserveOwner: false,
     unlink: false,
+    onwarn: (_code: string, text: string, data: unknown) => {
+      const info = data as { entry?: { path?: string }; path?: string } | undefined;
+      const path = info?.entry?.path ?? info?.path ?? '?';
+      if (/linkpath escapes/.test(text)) log.warn(`restore: symlink ${path} points outside the restored folder; not restored (age | tar restores it)`);
+      else unsafe.push(`${path}: ${text}`);
+    },
   }) as unknown as Writable;
+  return {
+    sink,
+    finish() {
+      if (unsafe.length > 0) {
+        throw new CofferError('UNSAFE_ARCHIVE', `the backup holds entries that would land outside the restore folder, so nothing was restored: ${unsafe.slice(0, 3).join('; ')}`, EXIT.failure);
+      }
+    },
+  };
 }
 
 async function isEmptyDir(path: string): Promise<boolean | null> {
@@ -57,4 +83,25 @@ export async function restoreInto(target: string, force: boolean, extract: (temp
   } else {
     await rename(temp, dir);
   }
+}
+
+/**
+ * Passes a plain tar through, and gunzips a compressed one (gzip magic 1f 8b first; a tar starts
+ * with an entry name, never with those bytes). Zeros of Padmé padding after the gzip member are
+ * ignored by zlib.
+ */
+export async function* gunzipIfCompressed(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  async function* all() {
+    yield first.value as Buffer;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value as Buffer;
+    }
+  }
+  if (first.value[0] === 0x1f && first.value[1] === 0x8b) yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
+  else yield* all();
 }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
 import { t as tarList } from 'tar';
-import { restoreInto, safeExtractor } from '../archive/extract.js';
+import { gunzipIfCompressed, restoreInto, safeExtractor } from '../archive/extract.js';
 import type { BackupRecord } from '../catalog.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT, usageError } from '../errors.js';
@@ -37,7 +37,7 @@ async function readBackup(record: BackupRecord, destinations: readonly Destinati
       yield chunk;
     }
   };
-  await pipeline(body, tap, createDecryptStream(key), sink);
+  await pipeline(body, tap, createDecryptStream(key), gunzipIfCompressed, sink);
   check?.(hash.digest('hex'));
 }
 
@@ -70,7 +70,7 @@ async function firstThatWorks(
       return record;
     } catch (err) {
       lastError = err;
-      if (err instanceof CofferError && (err.code === 'RESTORE_TARGET_NOT_EMPTY' || err.code === 'SUBSTITUTED')) throw err;
+      if (err instanceof CofferError && ['RESTORE_TARGET_NOT_EMPTY', 'SUBSTITUTED', 'UNSAFE_ARCHIVE'].includes(err.code)) throw err;
       log.warn(`backup ${record.backupId} (generation ${record.generation}) on ${record.destination} failed: ${describeError(err)}`);
     }
   }
@@ -83,7 +83,11 @@ export async function restoreCommand(which: string | undefined, options: ReadOpt
   const { ctx, key, destinations, records, check } = await prepare(which ?? 'latest', options);
   const to = options.to;
   const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, (record) =>
-    restoreInto(to, Boolean(options.force), (temp) => readBackup(record, destinations, key, safeExtractor(temp), check?.(record))),
+    restoreInto(to, Boolean(options.force), async (temp) => {
+      const extractor = safeExtractor(temp, ctx.log);
+      await readBackup(record, destinations, key, extractor.sink, check?.(record));
+      extractor.finish();
+    }),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
   return 0;

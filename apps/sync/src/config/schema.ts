@@ -10,6 +10,12 @@ const source = z.strictObject({
   name,
   path: z.string().min(1),
   exclude: z.array(z.string().min(1)).default([]),
+  /**
+   * Off by default: compressing text an attacker can influence (a received message) and then
+   * encrypting it can leak content through the backup's size (CRIME-style). Use gzip only for
+   * sources whose content strangers cannot inject into.
+   */
+  compression: z.enum(['none', 'gzip']).default('none'),
 });
 
 const local = z.strictObject({ name, type: z.literal('local'), path: z.string().min(1) });

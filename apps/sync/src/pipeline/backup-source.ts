@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
 import type { PutResult } from '@coffer/storage';
@@ -98,7 +100,9 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   // the signal tears it all down, and each destination's put then aborts cleanly.
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
-  await pipeline(archive, counted, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches)), {
+  // Compression, when chosen, comes before padding: padding must hide the compressed size.
+  const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : new PassThrough({ highWaterMark: 1 << 20 });
+  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches)), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
