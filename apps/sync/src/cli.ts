@@ -144,6 +144,20 @@ function report(err: unknown): number {
   return code;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.exitCode = report(err);
+let settled = false;
+// Safety net: if a bug ever leaves the command's promise pending with nothing left to do, Node
+// would exit 0 without a word. That must read as a failure, never as a silent success.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('coffer: internal error: the operation stalled before finishing; nothing was reported as done\n');
+  process.exitCode = 70;
 });
+program
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.exitCode = report(err);
+  })
+  .finally(() => {
+    settled = true;
+  });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -43,6 +44,18 @@ export function safeExtractor(dir: string, log: Logger): SafeExtractor {
   };
 }
 
+/**
+ * Removes a failed restore's temporary folder. The extractor may still finish writes it had in
+ * flight when the stream failed, so retry until the folder stays gone.
+ */
+async function removeFully(path: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 25));
+    if (!existsSync(path)) return;
+  }
+}
+
 async function isEmptyDir(path: string): Promise<boolean | null> {
   try {
     if (!(await stat(path)).isDirectory()) return false;
@@ -70,7 +83,7 @@ export async function restoreInto(target: string, force: boolean, extract: (temp
     await chmod(temp, 0o777 & ~mask);
     await extract(temp);
   } catch (err) {
-    await rm(temp, { recursive: true, force: true });
+    await removeFully(temp);
     throw err;
   }
   if (empty === true) await rm(dir, { recursive: true });

@@ -101,7 +101,26 @@ export async function verifyCommand(which: string | undefined, options: ReadOpti
   try {
     // Decrypt and parse the archive, discarding plaintext: nothing is written anywhere.
     const parser = tarList({ strict: true, onReadEntry: () => void (entries += 1) }) as unknown as Writable;
-    await readBackup(record, destinations, key, parser, check?.(record));
+    // The parser stops reading at the tar end-of-archive blocks; the Padmé zeros after them must
+    // still be consumed (and authenticated), so they are passed on only while the parser wants them.
+    let parserDone = false;
+    parser.on('end', () => (parserDone = true));
+    parser.on('finish', () => (parserDone = true));
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        if (parserDone || parser.write(chunk)) return cb();
+        const go = () => cb();
+        parser.once('drain', go);
+        parser.once('end', go);
+      },
+      final(cb) {
+        if (parserDone) return cb();
+        parser.once('error', cb);
+        parser.end(() => cb());
+      },
+    });
+    parser.on('error', (err) => sink.destroy(err));
+    await readBackup(record, destinations, key, sink, check?.(record));
   } catch (err) {
     if (err instanceof CofferError && err.code === 'SUBSTITUTED') throw err;
     throw new CofferError('VERIFY_FAILED', `backup ${record.backupId} on ${record.destination} failed verification: ${describeError(err)}`, EXIT.failure, { cause: err });
