@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +50,18 @@ describe('archive fidelity', () => {
     delete want['dangling-link'];
     expect(snapshot(join(dir, 'out'))).toEqual(want);
     expect(statSync(join(dir, 'out', 'script.sh')).mode & 0o777).toBe(0o750);
+  });
+
+  it('restores and verifies a large backup in full (regression: the stream once stalled and exited silently)', () => {
+    const dir = workspace();
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(16_000_000));
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const verify = coffer(['verify', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(verify.stdout).toMatch(/OK, \d+ archive entries/);
+    const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out'], { cwd: dir });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
   });
 
   it('reports a file that changes while it is read, by name', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
 import { t as tarList } from 'tar';
@@ -37,7 +37,9 @@ async function readBackup(record: BackupRecord, destinations: readonly Destinati
       yield chunk;
     }
   };
-  await pipeline(body, tap, createDecryptStream(key), gunzipIfCompressed, sink);
+  // The PassThrough hands data to node-tar through Node's own pipe: node-tar's writers are
+  // minipass streams, and feeding one straight from a generator stage loses a 'drain' and stalls.
+  await pipeline(body, tap, createDecryptStream(key), gunzipIfCompressed, new PassThrough({ highWaterMark: 1 << 20 }), sink);
   check?.(hash.digest('hex'));
 }
 
@@ -101,26 +103,7 @@ export async function verifyCommand(which: string | undefined, options: ReadOpti
   try {
     // Decrypt and parse the archive, discarding plaintext: nothing is written anywhere.
     const parser = tarList({ strict: true, onReadEntry: () => void (entries += 1) }) as unknown as Writable;
-    // The parser stops reading at the tar end-of-archive blocks; the Padmé zeros after them must
-    // still be consumed (and authenticated), so they are passed on only while the parser wants them.
-    let parserDone = false;
-    parser.on('end', () => (parserDone = true));
-    parser.on('finish', () => (parserDone = true));
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        if (parserDone || parser.write(chunk)) return cb();
-        const go = () => cb();
-        parser.once('drain', go);
-        parser.once('end', go);
-      },
-      final(cb) {
-        if (parserDone) return cb();
-        parser.once('error', cb);
-        parser.end(() => cb());
-      },
-    });
-    parser.on('error', (err) => sink.destroy(err));
-    await readBackup(record, destinations, key, sink, check?.(record));
+    await readBackup(record, destinations, key, parser, check?.(record));
   } catch (err) {
     if (err instanceof CofferError && err.code === 'SUBSTITUTED') throw err;
     throw new CofferError('VERIFY_FAILED', `backup ${record.backupId} on ${record.destination} failed verification: ${describeError(err)}`, EXIT.failure, { cause: err });
