@@ -156,6 +156,35 @@ describe('vault over HTTP (SQLite)', () => {
   });
 });
 
+describe('rate limits', () => {
+  it('limits logins per account without counting the refused tries', async () => {
+    const limited = await startVault(undefined, { requestsPerIpPerMinute: 1000, loginsPerAccountPerMinute: 2 });
+    try {
+      const c = new VaultClient(limited.url);
+      const account = name();
+      const token = await c.enroll(account, 'pw', KEY, KEY_ID, 5);
+      await c.unlock(account, token, 'pw');
+      await error(c.unlock(account, token, 'wrong'));
+      const third = await raw(limited, 'login/start', { account, startLoginRequest: 'AAAA' }, token);
+      expect(third).toMatchObject({ http: 429, body: { status: 'RATE_LIMITED', triesRemaining: 4 } });
+      expect((await limited.store.getAccount(account))!.attempts).toBe(1);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('limits requests per client address', async () => {
+    const limited = await startVault(undefined, { requestsPerIpPerMinute: 3, loginsPerAccountPerMinute: 100 });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await raw(limited, 'status', { account: 'nobody' })).body.status);
+      expect(statuses).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('concurrent guessing cannot exceed the limit', () => {
   let pg: Postgres;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
@@ -87,5 +87,32 @@ describe('coffer-vault CLI', () => {
     const r = spawnSync(process.execPath, [CLI, 'serve', '--config', 'vault.yaml'], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('coffer-vault: vault.yaml:2: database: must start with "sqlite:" or "postgres://"');
+  });
+});
+
+describe('coffer-vault over TLS', () => {
+  it('serves HTTPS from certificate files', async () => {
+    const dir = setup();
+    const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(openssl.status, openssl.stderr).toBe(0);
+    writeFileSync(join(dir, 'vault.yaml'), 'listen: "127.0.0.1:0"\ndatabase: "sqlite:./vault.db"\nsecretsFile: ./vault-secrets\ntls: { certFile: ./cert.pem, keyFile: ./key.pem }\n');
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', 'vault.yaml'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    try {
+      for (let i = 0; i < 100 && !log.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+      const url = log.match(/listening on (https:\/\/\S+)/)?.[1];
+      expect(url, log).toBeDefined();
+      const { request } = await import('node:https');
+      const status = await new Promise<number>((resolve, reject) =>
+        request(`${url}/healthz`, { ca: readFileSync(join(dir, 'cert.pem')) }, (res) => resolve(res.statusCode ?? 0)).on('error', reject).end(),
+      );
+      expect(status).toBe(200);
+      // Plain HTTP to the TLS port gets no vault answer.
+      const plain = await fetch(url!.replace('https:', 'http:') + '/healthz').then((r) => r.status, () => 'refused');
+      expect(plain).not.toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
