@@ -30,17 +30,18 @@ interface ReadOptions extends GlobalOptions {
 async function readBackup(record: BackupRecord, destinations: readonly Destination[], key: KeyMaterial, sink: Writable, check?: (sha256: string) => void): Promise<void> {
   const destination = destinations.find((d) => d.name === record.destination)!;
   const body = await destination.backend.get(record.objectKey);
-  const hash = createHash('sha256');
+  // The ciphertext hash is only needed for the vault's substitution check.
+  const hash = check ? createHash('sha256') : undefined;
   const tap = async function* (src: AsyncIterable<Buffer>) {
     for await (const chunk of src) {
-      hash.update(chunk);
+      hash?.update(chunk);
       yield chunk;
     }
   };
   // The PassThrough hands data to node-tar through Node's own pipe: node-tar's writers are
   // minipass streams, and feeding one straight from a generator stage loses a 'drain' and stalls.
   await pipeline(body, tap, createDecryptStream(key), gunzipIfCompressed, new PassThrough({ highWaterMark: 1 << 20 }), sink);
-  check?.(hash.digest('hex'));
+  if (check && hash) check(hash.digest('hex'));
 }
 
 /** The key, the candidates best first, and the freshness check (vault mode) for restore and verify. */

@@ -98,11 +98,12 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   };
   // archive → count → pad → encrypt → every destination, as one pipeline with backpressure;
   // the signal tears it all down, and each destination's put then aborts cleanly.
+  const needMd5 = destinations.some((d) => d.backend.capabilities.providerChecksum === 'md5');
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
   // Compression, when chosen, comes before padding: padding must hide the compressed size.
   const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : new PassThrough({ highWaterMark: 1 << 20 });
-  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches)), {
+  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { md5: needMd5 })), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);

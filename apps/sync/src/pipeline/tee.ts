@@ -29,9 +29,11 @@ export interface TeeResult<T> {
 export async function tee<T>(
   source: AsyncIterable<Uint8Array>,
   branches: readonly TeeBranch[],
+  options: { md5: boolean },
 ): Promise<TeeResult<T>> {
   const sha = createHash('sha256');
-  const md5 = createHash('md5'); // S3's ETag for single-part uploads: a provider checksum to compare
+  // MD5 only when a destination reports it (S3's ETag): at ~0.6 GB/s it would cost seconds per GiB.
+  const md5 = options.md5 ? createHash('md5') : undefined;
   let size = 0;
   const live = branches.map((branch) => {
     const pipe = new PassThrough({ highWaterMark: 4 << 20 });
@@ -52,7 +54,7 @@ export async function tee<T>(
   try {
     for await (const chunk of source) {
       sha.update(chunk);
-      md5.update(chunk);
+      md5?.update(chunk);
       size += chunk.length;
       await Promise.all(
         live.map(async ({ state, done }) => {
@@ -74,5 +76,5 @@ export async function tee<T>(
   await Promise.all(live.map(({ done }) => done));
   const outcomes = live.map(({ state }) => ({ name: state.branch.name, result: state.result, error: state.failed ? state.error : undefined }));
   if (sourceError) throw sourceError;
-  return { sha256: sha.digest('hex'), md5: md5.digest('hex'), size, outcomes, allFailed: live.every(({ state }) => state.failed) };
+  return { sha256: sha.digest('hex'), md5: md5?.digest('hex') ?? '', size, outcomes, allFailed: live.every(({ state }) => state.failed) };
 }
