@@ -9,10 +9,16 @@ import { describe, expect, it } from 'vitest';
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const KEY = new Uint8Array(32).fill(5);
 
+const serverLogs: string[] = [];
+
 async function serve(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', 'vault.yaml'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (d) => (log += d));
+  const index = serverLogs.push('') - 1;
+  child.stderr!.on('data', (d) => {
+    log += d;
+    serverLogs[index] += d;
+  });
   for (let i = 0; i < 100 && !log.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
   const url = log.match(/listening on (http:\/\/\S+)/)?.[1];
   if (!url) throw new Error(`vault did not start: ${log}`);
@@ -73,6 +79,10 @@ describe('coffer-vault CLI', () => {
       expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(((await client.status('lost', old).catch((e) => e)) as VaultError).status).toBe('UNAUTHORIZED');
       expect(Buffer.from((await client.unlock('lost', fresh, 'pw')).backupKey).equals(Buffer.from(KEY))).toBe(true);
+      // The server logs requests, never tokens or message bodies.
+      const logs = serverLogs.join('\n');
+      expect(logs).toMatch(/POST \/v1\/login\/finish 200 OK/);
+      for (const secret of [old, fresh, 'Bearer']) expect(logs).not.toContain(secret);
       const missing = spawnSync(process.execPath, [CLI, 'token', 'issue', 'nobody', '--config', 'vault.yaml'], { cwd: dir, encoding: 'utf8' });
       expect(missing.status).toBe(2);
       expect(missing.stderr.trim()).toBe('coffer-vault: no account "nobody" in this vault');
