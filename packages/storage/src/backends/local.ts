@@ -4,7 +4,7 @@ import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, type FileHand
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { GetOptions, ObjectInfo, PutOptions, PutResult, StorageBackend, StorageCapabilities } from '../backend.js';
-import { abortedError, throwIfAborted } from '../abort.js';
+import { abortedError, bodyError, throwIfAborted } from '../abort.js';
 import { StorageError, type StorageErrorCode } from '../errors.js';
 import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
@@ -119,13 +119,8 @@ export class LocalBackend implements StorageBackend {
       await handle?.close().catch(() => {});
       await unlink(temp).catch(() => {});
       if (err instanceof StorageError) throw err;
-      if ((err as NodeJS.ErrnoException)?.code === undefined) {
-        throw new StorageError('ABORTED', `upload of ${key} failed because its source stream failed: ${(err as Error)?.message}`, {
-          backend: this.name,
-          key,
-          cause: err,
-        });
-      }
+      // No errno: the failure came from the body stream, not the disk.
+      if ((err as NodeJS.ErrnoException)?.code === undefined) throw bodyError(err, this.name, key);
       throw fsError(err, this.name, key);
     }
     return { key, size, checksum: { algorithm: 'sha256', value: hash.digest('hex') } };
