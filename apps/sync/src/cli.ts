@@ -57,31 +57,31 @@ program
   .option('--json', 'print a JSON array')
   .action(run(listCommand));
 
-program
+/** The options restore and verify share: which backup, and how to get the key that reads it. */
+function withReadOptions(command: Command): Command {
+  return command
+    .option('--source <name>', 'which source')
+    .option('--destination <name>', 'only this destination')
+    .option('--key-file <file>', 'the backup key file (default: the config’s)')
+    .option('--vault', 'unlock the backup key from the vault with the password, and check freshness')
+    .option('--password-file <file>', 'read the vault password from this file');
+}
+
+const restore = program
   .command('restore')
   .description('download, authenticate and extract a backup into DIR')
   .argument('[id]', 'backup id, or "latest"', 'latest')
   .requiredOption('--config <file>', 'config file')
   .requiredOption('--to <dir>', 'where to restore')
-  .option('--source <name>', 'which source')
-  .option('--destination <name>', 'only this destination')
-  .option('--key-file <file>', 'the backup key file (default: the config’s)')
-  .option('--vault', 'unlock the backup key from the vault with the password, and check freshness')
-  .option('--password-file <file>', 'read the vault password from this file')
-  .option('--force', 'replace a non-empty DIR')
-  .action(run(restoreCommand));
+  .option('--force', 'replace a non-empty DIR');
+withReadOptions(restore).action(run(restoreCommand));
 
-program
+const verify = program
   .command('verify')
   .description('download and authenticate a backup completely, writing nothing')
   .argument('[id]', 'backup id, or "latest"', 'latest')
-  .requiredOption('--config <file>', 'config file')
-  .option('--source <name>', 'which source')
-  .option('--destination <name>', 'only this destination')
-  .option('--key-file <file>', 'the backup key file (default: the config’s)')
-  .option('--vault', 'unlock the backup key from the vault with the password, and check freshness')
-  .option('--password-file <file>', 'read the vault password from this file')
-  .action(run(verifyCommand));
+  .requiredOption('--config <file>', 'config file');
+withReadOptions(verify).action(run(verifyCommand));
 
 const key = program.command('key').description('export keys');
 key
