@@ -1,6 +1,4 @@
 import { LocalBackend, LoggingBackend, RetryingBackend, type StorageBackend } from '@coffer/storage';
-import { APP_DATA, DRIVE_SCOPES, DriveBackend, loadDriveCredentials } from '@coffer/storage-drive';
-import { S3Backend } from '@coffer/storage-s3';
 import type { DestinationConfig } from './config/schema.js';
 import { secretFromEnv } from './env.js';
 import { CofferError, EXIT } from './errors.js';
@@ -26,6 +24,9 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
       break;
     }
     case 's3': {
+      // Each provider's SDK loads only when a destination of its type is configured: the AWS SDK
+      // and googleapis together cost tens of MiB of memory that local-only users never need.
+      const { S3Backend } = await import('@coffer/storage-s3');
       const what = `destination "${config.name}"`;
       if ((config.accessKeyIdEnv === undefined) !== (config.secretAccessKeyEnv === undefined)) {
         throw new CofferError('CONFIG', `${what}: give both accessKeyIdEnv and secretAccessKeyEnv, or neither (to use the AWS credential chain)`, EXIT.usage);
@@ -55,6 +56,7 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
       break;
     }
     case 'drive': {
+      const { APP_DATA, DRIVE_SCOPES, DriveBackend, loadDriveCredentials } = await import('@coffer/storage-drive');
       const auth = await loadDriveCredentials(config.credentialsFile, {
         tokenUrl: config.tokenUrl,
         scopes: [config.folder === APP_DATA ? DRIVE_SCOPES.appData : DRIVE_SCOPES.file],

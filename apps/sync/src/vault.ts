@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { deriveKeyMaterial, type KeyMaterial, type WriteOnlyKey } from '@coffer/crypto';
-import { signAnchor, verifyAnchor, VaultClient, VaultError, type Anchor } from '@coffer/vault-protocol';
+import type { Anchor, VaultError } from '@coffer/vault-protocol';
+
+/** The vault protocol (OPAQUE in WASM) loads only in vault mode. */
+const protocol = () => import('@coffer/vault-protocol');
 import type { BackupRecord } from './catalog.js';
 import type { LoadedConfig } from './config/load.js';
 import { CofferError, EXIT, usageError } from './errors.js';
@@ -24,7 +27,11 @@ export async function readToken(settings: VaultSettings): Promise<string> {
 
 /** Turns vault answers into one-line errors for the person at the terminal. */
 export function vaultFailure(err: unknown): never {
-  if (err instanceof VaultError) throw new CofferError(`VAULT_${err.status}`, `vault: ${err.message}`, EXIT.failure, { cause: err });
+  // By name, not instanceof: the protocol module loads lazily.
+  if ((err as Error)?.name === 'VaultError') {
+    const e = err as VaultError;
+    throw new CofferError(`VAULT_${e.status}`, `vault: ${e.message}`, EXIT.failure, { cause: err });
+  }
   throw err;
 }
 
@@ -33,6 +40,7 @@ export async function unlockWithPassword(config: LoadedConfig, passwordFile?: st
   const settings = vaultSettings(config);
   const token = await readToken(settings);
   const password = await readPassword({ file: passwordFile, what: 'vault password' });
+  const { VaultClient } = await protocol();
   const { backupKey } = await new VaultClient(settings.url).unlock(settings.account, token, password).catch(vaultFailure);
   return deriveKeyMaterial(backupKey);
 }
@@ -41,6 +49,7 @@ export async function unlockWithPassword(config: LoadedConfig, passwordFile?: st
 export async function updateAnchor(config: LoadedConfig, key: WriteOnlyKey, anchor: Omit<Anchor, 'mac' | 'keyId'>): Promise<void> {
   const settings = vaultSettings(config);
   const token = await readToken(settings);
+  const { VaultClient, signAnchor } = await protocol();
   const signed = signAnchor(key.anchorMacKey, settings.account, { ...anchor, keyId: key.keyId });
   await new VaultClient(settings.url).putAnchor(settings.account, token, signed).catch(vaultFailure);
 }
@@ -49,6 +58,7 @@ export async function updateAnchor(config: LoadedConfig, key: WriteOnlyKey, anch
 export async function fetchAnchor(config: LoadedConfig, key: WriteOnlyKey, source: string): Promise<Anchor | undefined> {
   const settings = vaultSettings(config);
   const token = await readToken(settings);
+  const { VaultClient, verifyAnchor } = await protocol();
   const status = await new VaultClient(settings.url).status(settings.account, token).catch(vaultFailure);
   const anchor = status.anchors.find((a) => a.source === source);
   if (anchor && !verifyAnchor(key.anchorMacKey, settings.account, anchor)) {

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { DRIVE_SCOPES, APP_DATA } from '@coffer/storage-drive';
 import { CofferError, EXIT, usageError } from '../errors.js';
 import { writeSecretFile } from '../keys.js';
 import { contextFor, type GlobalOptions } from './context.js';
@@ -32,6 +31,7 @@ export async function authDriveCommand(options: GlobalOptions & { config?: strin
   } catch (err) {
     throw new CofferError('AUTH', `OAuth client file ${options.clientFile}: ${(err as Error).message}`, EXIT.usage);
   }
+  const { DRIVE_SCOPES, APP_DATA } = await import('@coffer/storage-drive');
   const authUri = client.auth_uri ?? 'https://accounts.google.com/o/oauth2/v2/auth';
   const tokenUri = destination.tokenUrl ?? client.token_uri ?? 'https://oauth2.googleapis.com/token';
   const verifier = randomBytes(32).toString('base64url');

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { deriveKeyId, deriveKeyMaterial, formatBackupKey, formatKeyFile, formatWriteOnlyKeyFile, generateBackupKey, toWriteOnly } from '@coffer/crypto';
-import { VaultClient } from '@coffer/vault-protocol';
 import { CofferError, EXIT } from '../errors.js';
 import { writeSecretFile } from '../keys.js';
 import { readPassword } from '../password.js';
@@ -18,6 +17,7 @@ export async function initCommand(options: GlobalOptions & { config?: string; va
       if (existsSync(file)) throw new CofferError('KEY_EXISTS', `${file} already exists; refusing to overwrite it`, EXIT.failure);
     }
     const password = await readPassword({ file: options.passwordFile, what: 'new vault password', confirm: true });
+    const { VaultClient } = await import('@coffer/vault-protocol');
     const token = await new VaultClient(settings.url).enroll(settings.account, password, key, deriveKeyId(key), settings.maxAttempts).catch(vaultFailure);
     await writeSecretFile(settings.tokenFile, `${token}\n`);
     await writeSecretFile(config.key.file, formatWriteOnlyKeyFile(toWriteOnly(deriveKeyMaterial(key))));

@@ -1,4 +1,3 @@
-import { VaultClient, verifyAnchor } from '@coffer/vault-protocol';
 import { loadKey } from '../keys.js';
 import { readPassword } from '../password.js';
 import { readToken, vaultFailure, vaultSettings } from '../vault.js';
@@ -8,6 +7,7 @@ import { contextFor, type GlobalOptions } from './context.js';
 export async function vaultStatusCommand(options: GlobalOptions & { config?: string }): Promise<number> {
   const { config } = contextFor(options.config, options);
   const settings = vaultSettings(config);
+  const { VaultClient, verifyAnchor } = await import('@coffer/vault-protocol');
   const status = await new VaultClient(settings.url).status(settings.account, await readToken(settings)).catch(vaultFailure);
   const key = await loadKey(config.key.file).catch(() => null);
   const lines = [`account ${settings.account} at ${settings.url}: key ${status.keyId}, ${status.triesRemaining} of ${status.maxAttempts} password tries remaining`];
@@ -27,6 +27,7 @@ export async function vaultChangePasswordCommand(options: GlobalOptions & { conf
   const token = await readToken(settings);
   const oldPassword = await readPassword({ file: options.passwordFile, what: 'current vault password' });
   const newPassword = await readPassword({ file: options.newPasswordFile, what: 'new vault password', confirm: true });
+  const { VaultClient } = await import('@coffer/vault-protocol');
   const client = new VaultClient(settings.url);
   const status = await client.status(settings.account, token).catch(vaultFailure);
   await client.changePassword(settings.account, token, oldPassword, newPassword, status.keyId).catch(vaultFailure);
