@@ -3,7 +3,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
 import { t as tarList } from 'tar';
-import { gunzipIfCompressed, restoreInto, safeExtractor } from '../archive/extract.js';
+import { gunzipIfCompressed, restoreInto, safeExtractor, untilTarEnd } from '../archive/extract.js';
 import type { BackupRecord } from '../catalog.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT, usageError } from '../errors.js';
@@ -40,7 +40,9 @@ async function readBackup(record: BackupRecord, destinations: readonly Destinati
   };
   // The PassThrough hands data to node-tar through Node's own pipe: node-tar's writers are
   // minipass streams, and feeding one straight from a generator stage loses a 'drain' and stalls.
-  await pipeline(body, tap, createDecryptStream(key), gunzipIfCompressed, new PassThrough({ highWaterMark: 1 << 20 }), sink);
+  const untilEnd = untilTarEnd(sink);
+  const archive = (src: AsyncIterable<Buffer>) => untilEnd(gunzipIfCompressed(src));
+  await pipeline(body, tap, createDecryptStream(key), archive, new PassThrough({ highWaterMark: 1 << 20 }), sink);
   if (check && hash) check(hash.digest('hex'));
 }
 
