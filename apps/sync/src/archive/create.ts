@@ -120,9 +120,15 @@ export function createArchive(root: string, entries: readonly ArchiveEntry[], re
           for await (const chunk of readExactly(path, entry, report)) {
             if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
             if (!sink.write(chunk)) {
-              await new Promise<void>((r) => {
-                sink.once('drain', r);
-                sink.once('close', r);
+              await new Promise<void>((resolve) => {
+                // Both listeners go once either fires: a 'close' left behind per wait would pile up.
+                const done = () => {
+                  sink.off('drain', done);
+                  sink.off('close', done);
+                  resolve();
+                };
+                sink.on('drain', done);
+                sink.on('close', done);
               });
             }
           }
