@@ -46,6 +46,8 @@ const bytes = Number(execFileSync('du', ['-sb', data]).toString().split('\t')[0]
 
 /** Runs a shell command under GNU time; returns seconds and the peak RSS (MiB) of any process in it. */
 function measure(cmd, env = {}) {
+  // Every run starts with no dirty pages: the previous run's writeback must not slow this one.
+  execFileSync('sync');
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', cmd], { encoding: 'utf8', env: { ...process.env, ...env } });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;

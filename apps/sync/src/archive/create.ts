@@ -1,21 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import picomatch from 'picomatch';
-import { pack as tarPack, type Header } from 'tar-stream';
+import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
+import type { ArchiveEntry } from './scan.js';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 
-export interface ArchiveEntry {
-  readonly rel: string;
-  readonly type: 'file' | 'directory' | 'symlink';
-  readonly size: number;
-  readonly mode: number;
-  readonly mtime: Date;
-  /** Full-precision mtime, to notice a change during the read. */
-  readonly mtimeMs: number;
-}
+const PIECE_BYTES = 1 << 20;
 
 export interface ArchiveReport {
   files: number;
@@ -24,135 +15,141 @@ export interface ArchiveReport {
   readonly changed: string[];
   /** Files that disappeared between the scan and their read; left out of the archive. */
   readonly vanished: string[];
+  /** Files that exist but could not be read (e.g. permissions), with the reason; left out. */
+  readonly unreadable: string[];
   /** Sockets, devices, FIFOs: not archived. */
   readonly skipped: string[];
 }
 
-/** Walks `root` in a stable order, applying exclude globs to paths relative to it. */
-export async function scanSource(root: string, exclude: readonly string[]): Promise<{ entries: ArchiveEntry[]; skipped: string[] }> {
-  const isExcluded = picomatch(exclude as string[], { dot: true });
-  const entries: ArchiveEntry[] = [];
-  const skipped: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    const names = (await readdir(dir)).sort();
-    for (const name of names) {
-      const path = join(dir, name);
-      const rel = relative(root, path).split(sep).join('/');
-      if (isExcluded(rel) || isExcluded(`${rel}/`)) continue;
-      let s;
-      try {
-        s = await lstat(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      const base = { rel, mode: s.mode & 0o7777, mtime: s.mtime, mtimeMs: s.mtimeMs };
-      if (s.isDirectory()) {
-        entries.push({ ...base, type: 'directory', size: 0 });
-        await walk(path);
-      } else if (s.isFile()) entries.push({ ...base, type: 'file', size: s.size });
-      else if (s.isSymbolicLink()) entries.push({ ...base, type: 'symlink', size: 0 });
-      else skipped.push(rel);
-    }
-  }
-  await walk(root);
-  return { entries, skipped };
-}
-
-/** Reads exactly `size` bytes of a file, padding with zeros if it shrank, and reports changes. */
-async function* readExactly(path: string, entry: ArchiveEntry, report: ArchiveReport): AsyncIterable<Buffer> {
-  let sent = 0;
-  const source = entry.size === 0 ? [] : (createReadStream(path, { start: 0, end: entry.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
-  for await (const chunk of source) {
-    const take = chunk.subarray(0, entry.size - sent);
-    sent += take.length;
-    yield take;
-  }
-  if (sent < entry.size) {
-    report.changed.push(entry.rel);
-    const zeros = Buffer.alloc(Math.min(1 << 20, entry.size - sent));
-    while (sent < entry.size) {
-      const n = Math.min(zeros.length, entry.size - sent);
-      sent += n;
-      yield zeros.subarray(0, n);
-    }
-    return;
-  }
-  const after = await lstat(path).catch(() => null);
-  if (!after || after.size !== entry.size || after.mtimeMs !== entry.mtimeMs) report.changed.push(entry.rel);
-}
+const READ_AHEAD_ENTRIES = 64;
+const READ_AHEAD_BYTES = 16 << 20;
 
 /**
  * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
- * directories. Memory is bounded: one file is read at a time, in 1 MiB pieces.
+ * directories. Entries are loaded a little ahead of the one being written (at most 64 entries and
+ * 16 MiB of small files), because a folder of many small files is bound by the latency of opening
+ * and reading each, not by bandwidth. Files larger than 1 MiB are streamed in 1 MiB pieces, so
+ * memory stays bounded whatever the sizes.
  */
 export function createArchive(root: string, entries: readonly ArchiveEntry[], report: ArchiveReport): Readable {
   const pack = tarPack();
   const out = new PassThrough({ highWaterMark: 4 << 20 });
   pack.on('error', (err) => out.destroy(err));
   pack.pipe(out);
+  const isSmallFile = (e: ArchiveEntry) => e.type === 'file' && e.size <= SMALL_FILE_BYTES;
+  const ahead: Array<Promise<LoadedEntry>> = [];
+  let next = 0;
+  let aheadBytes = 0;
+  const readAhead = () => {
+    while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
+      const entry = entries[next++]!;
+      if (isSmallFile(entry)) aheadBytes += entry.size;
+      const loaded = loadEntry(join(root, entry.rel), entry);
+      loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
+      ahead.push(loaded);
+    }
+  };
   void (async () => {
     try {
       for (const entry of entries) {
-        const path = join(root, entry.rel);
+        readAhead();
+        const loaded = await ahead.shift()!;
+        if (isSmallFile(entry)) aheadBytes -= entry.size;
+        if (out.destroyed) throw new Error('archive closed');
         const header: Headers = { name: entry.rel, mode: entry.mode, mtime: entry.mtime, type: entry.type };
-        if (entry.type === 'directory') {
-          await addEntry(pack, header);
-        } else if (entry.type === 'symlink') {
-          const linkname = await readlink(path).catch(() => null);
-          if (linkname === null) {
+        switch (loaded.kind) {
+          case 'directory':
+            await addEntry(pack, header);
+            break;
+          case 'symlink':
+            await addEntry(pack, { ...header, linkname: loaded.linkname });
+            break;
+          case 'vanished':
             report.vanished.push(entry.rel);
-            continue;
-          }
-          await addEntry(pack, { ...header, linkname });
-        } else {
-          // Open first: a file that vanished since the scan is reported and left out, not faked.
-          const handle = await open(path, 'r').catch(() => null);
-          if (!handle) {
-            report.vanished.push(entry.rel);
-            continue;
-          }
-          await handle.close();
-          const sink = pack.entry({ ...header, size: entry.size });
-          // Listen at once: when the archive is torn down (abort), the entry errors too.
-          let sinkError: Error | undefined;
-          sink.on('error', (err: Error) => (sinkError = err));
-          for await (const chunk of readExactly(path, entry, report)) {
-            if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
-            if (!sink.write(chunk)) {
-              await new Promise<void>((resolve) => {
-                // Both listeners go once either fires: a 'close' left behind per wait would pile up.
-                const done = () => {
-                  sink.off('drain', done);
-                  sink.off('close', done);
-                  resolve();
-                };
-                sink.on('drain', done);
-                sink.on('close', done);
-              });
-            }
-          }
-          await new Promise<void>((resolve, reject) => {
-            if (sinkError) return reject(sinkError);
-            sink.once('error', reject);
-            sink.end(() => resolve());
-          });
-          report.files += 1;
-          report.bytes += entry.size;
+            break;
+          case 'unreadable':
+            report.unreadable.push(`${entry.rel} (${loaded.code})`);
+            break;
+          case 'data':
+            await addEntry(pack, { ...header, size: entry.size }, loaded.data);
+            if (loaded.changed) report.changed.push(entry.rel);
+            report.files += 1;
+            report.bytes += entry.size;
+            break;
+          case 'open':
+            await streamFile(pack, header, loaded.fd, entry, report, out);
+            report.files += 1;
+            report.bytes += entry.size;
+            break;
         }
       }
       pack.finalize();
     } catch (err) {
       out.destroy(err as Error);
+    } finally {
+      // Large files opened ahead but never reached (the archive was torn down) are closed.
+      for (const loaded of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
     }
   })();
   return out;
 }
 
-function addEntry(pack: ReturnType<typeof tarPack>, header: Headers): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+/** Streams exactly `entry.size` bytes of an open file, zero-filled if it shrank; reports changes. */
+async function streamFile(pack: Pack, header: Headers, fd: number, entry: ArchiveEntry, report: ArchiveReport, out: Readable): Promise<void> {
+  try {
+    const sink = pack.entry({ ...header, size: entry.size });
+    // Listen at once: when the archive is torn down (abort), the entry errors too.
+    let sinkError: Error | undefined;
+    sink.on('error', (err: Error) => (sinkError = err));
+    const write = async (chunk: Buffer) => {
+      if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
+      if (sink.write(chunk)) return;
+      await new Promise<void>((resolve) => {
+        // Both listeners go once either fires: a 'close' left behind per wait would pile up.
+        const done = () => {
+          sink.off('drain', done);
+          sink.off('close', done);
+          resolve();
+        };
+        sink.on('drain', done);
+        sink.on('close', done);
+      });
+    };
+    let sent = 0;
+    while (sent < entry.size) {
+      // A fresh buffer per piece: the archive holds on to what it was given until it is sent.
+      const piece = Buffer.allocUnsafe(Math.min(PIECE_BYTES, entry.size - sent));
+      const { bytesRead } = await readFd(fd, piece, 0, piece.length, sent);
+      if (bytesRead === 0) break;
+      sent += bytesRead;
+      await write(piece.subarray(0, bytesRead));
+    }
+    if (sent < entry.size) {
+      report.changed.push(entry.rel);
+      const zeros = Buffer.alloc(Math.min(PIECE_BYTES, entry.size - sent));
+      for (; sent < entry.size; sent += zeros.length) await write(zeros.subarray(0, Math.min(zeros.length, entry.size - sent)));
+    } else if (!(await unchanged(fd, entry))) {
+      report.changed.push(entry.rel);
+    }
+    await new Promise<void>((resolve, reject) => {
+      if (sinkError) return reject(sinkError);
+      sink.once('error', reject);
+      sink.end(() => resolve());
+    });
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+function addEntry(pack: Pack, header: Headers, data?: Buffer): Promise<void> {
+  // With data given, tar-stream calls back once the archive has taken it: that is backpressure.
+  return new Promise((resolve, reject) => {
+    const callback = (err?: Error | null) => (err ? reject(err) : resolve());
+    if (data) pack.entry(header, data, callback);
+    else pack.entry(header, callback);
+  });
 }
 
 export function newReport(skipped: string[] = []): ArchiveReport {
-  return { files: 0, bytes: 0, changed: [], vanished: [], skipped };
+  return { files: 0, bytes: 0, changed: [], vanished: [], unreadable: [], skipped };
 }

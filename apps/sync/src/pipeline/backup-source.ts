@@ -4,7 +4,8 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
 import type { PutResult } from '@coffer/storage';
-import { createArchive, newReport, scanSource, type ArchiveReport } from '../archive/create.js';
+import { createArchive, newReport, type ArchiveReport } from '../archive/create.js';
+import { scanSource } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
 import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
 import type { RetentionPolicy, SourceConfig } from '../config/schema.js';
@@ -116,6 +117,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
 
   for (const path of report.changed) log.warn(`source ${source.name}: ${path} changed while it was read; its copy in this backup may be inconsistent`);
   for (const path of report.vanished) log.warn(`source ${source.name}: ${path} disappeared while the backup ran; not included`);
+  for (const what of report.unreadable) log.warn(`source ${source.name}: ${what} cannot be read; not included`);
   for (const path of report.skipped) log.warn(`source ${source.name}: ${path} is not a file, folder or symlink; not included`);
 
   const outcomes: DestinationOutcome[] = [];

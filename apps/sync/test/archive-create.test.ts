@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { extract } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { createArchive, newReport } from '../src/archive/create.js';
+import { scanSource } from '../src/archive/scan.js';
+
+async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { type: string; body: Buffer }>> {
+  const x = extract();
+  const out = new Map<string, { type: string; body: Buffer }>();
+  const done = (async () => {
+    for await (const entry of x) {
+      const parts: Buffer[] = [];
+      for await (const c of entry) parts.push(c as Buffer);
+      out.set(entry.header.name, { type: entry.header.type!, body: Buffer.concat(parts) });
+    }
+  })();
+  for await (const chunk of archive) if (!x.write(chunk)) await new Promise((r) => x.once('drain', r));
+  x.end();
+  await done;
+  return out;
+}
+
+const folder = () => mkdtempSync(join(tmpdir(), 'coffer-archive-'));
+
+describe('createArchive', () => {
+  it('keeps order and content across many small files and a few large ones (read-ahead)', async () => {
+    const root = folder();
+    const expected = new Map<string, Buffer>();
+    for (let d = 0; d < 5; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let f = 0; f < 200; f++) {
+        const body = randomBytes((f * 977) % 5000);
+        writeFileSync(join(root, `d${d}`, `f${f}`), body);
+        expected.set(`d${d}/f${f}`, body);
+      }
+      const big = randomBytes(3 * 1024 * 1024 + d);
+      writeFileSync(join(root, `d${d}`, 'big'), big);
+      expected.set(`d${d}/big`, big);
+    }
+    const { entries } = await scanSource(root, []);
+    const report = newReport();
+    const got = await entriesOf(createArchive(root, entries, report));
+    expect([...got.keys()]).toEqual(entries.map((e) => e.rel));
+    for (const [name, body] of expected) expect(got.get(name)!.body.equals(body), name).toBe(true);
+    expect(report).toMatchObject({ files: expected.size, changed: [], vanished: [], unreadable: [] });
+    rmSync(root, { recursive: true });
+  });
+
+  it('reports files that vanish, shrink, grow or stop being files after the scan, and never follows a swapped-in symlink', async () => {
+    const root = folder();
+    writeFileSync(join(root, 'gone'), 'x');
+    writeFileSync(join(root, 'shrinks'), Buffer.alloc(1000, 7));
+    writeFileSync(join(root, 'grows'), Buffer.alloc(1000, 8));
+    writeFileSync(join(root, 'big-shrinks'), Buffer.alloc(3 << 20, 9));
+    writeFileSync(join(root, 'now-a-link'), 'y');
+    writeFileSync(join(root, 'now-a-folder'), 'z');
+    writeFileSync(join(root, 'secret-outside'), 'do not follow');
+    const { entries } = await scanSource(root, []);
+    rmSync(join(root, 'gone'));
+    truncateSync(join(root, 'shrinks'), 10);
+    appendFileSync(join(root, 'grows'), 'more');
+    truncateSync(join(root, 'big-shrinks'), 1 << 20);
+    rmSync(join(root, 'now-a-link'));
+    symlinkSync(join(root, 'secret-outside'), join(root, 'now-a-link'));
+    rmSync(join(root, 'now-a-folder'));
+    mkdirSync(join(root, 'now-a-folder'));
+    const report = newReport();
+    const got = await entriesOf(createArchive(root, entries, report));
+    expect(report.vanished.sort()).toEqual(['gone', 'now-a-link']);
+    expect(report.unreadable).toEqual(['now-a-folder (EISDIR)']);
+    expect(report.changed.sort()).toEqual(['big-shrinks', 'grows', 'shrinks']);
+    // Sizes are the scanned ones: a shrunk file is zero-filled, a grown one cut at the scanned size.
+    expect(got.get('shrinks')!.body.equals(Buffer.concat([Buffer.alloc(10, 7), Buffer.alloc(990)]))).toBe(true);
+    expect(got.get('grows')!.body.equals(Buffer.alloc(1000, 8))).toBe(true);
+    expect(got.get('big-shrinks')!.body.equals(Buffer.concat([Buffer.alloc(1 << 20, 9), Buffer.alloc(2 << 20)]))).toBe(true);
+    expect(got.has('now-a-link')).toBe(false);
+    expect(got.get('secret-outside')!.body.toString()).toBe('do not follow');
+    rmSync(root, { recursive: true });
+  });
+});
