@@ -17,8 +17,8 @@ async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { 
       out.set(entry.header.name, { type: entry.header.type!, body: Buffer.concat(parts) });
     }
   })();
-  for await (const chunk of archive) if (!x.write(chunk)) await new Promise((r) => x.once('drain', r));
-  x.end();
+  for await (const chunk of archive) if (!x.write(chunk)) await new Promise<void>((r) => x.once('drain', () => r()));
+  x.end(Buffer.alloc(0));
   await done;
   return out;
 }
