@@ -1,5 +1,9 @@
-import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync, copyFileSync, renameSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createEncryptStream, parseKeyFile, readBackupMetadata } from '@coffer/crypto';
+import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { coffer, listJson, workspace } from './helpers.js';
 
@@ -97,6 +101,21 @@ describe('bad keys and damaged backups', () => {
     renameSync(join(dir, 'coffer.key'), join(dir, 'old.key'));
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
     expectRefused(dir, /made with another key\)[\s\S]*coffer: no backup made with key [0-9a-f]{16} was found/);
+  });
+
+  it('an authentic backup whose archive reaches outside the restore folder', async () => {
+    const dir = ready();
+    const [file] = objects(dir);
+    // Someone holding the key re-encrypts the backup around a tar made to escape: the name is refused.
+    const key = parseKeyFile(readFileSync(join(dir, 'coffer.key'), 'utf8')).material;
+    const { metadata } = await readBackupMetadata(createReadStream(file!), key);
+    const tar = pack();
+    tar.entry({ name: 'fine.txt' }, 'ok');
+    tar.entry({ name: '../pwned.txt' }, 'escaped');
+    tar.finalize();
+    await pipeline(Readable.from(tar), createEncryptStream({ key, metadata }), createWriteStream(file!));
+    expectRefused(dir, /the backup holds entries that would land outside the restore folder: \.\.\/pwned\.txt/);
+    expect(existsSync(join(dir, 'pwned.txt'))).toBe(false);
   });
 
   it('a bit flipped in the payload', () => {

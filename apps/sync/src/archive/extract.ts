@@ -1,49 +1,9 @@
-import type { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { x as tarExtract } from 'tar';
 import { CofferError, EXIT } from '../errors.js';
-import type { Logger } from '../log.js';
-
-export interface SafeExtractor {
-  readonly sink: Writable;
-  /** Call after the stream finished: throws if an entry tried to land outside the folder. */
-  finish(): void;
-}
-
-/**
- * A tar extractor that never writes outside `dir`. node-tar refuses absolute paths, `..` and
- * writes through symlinks; an entry it refuses for that makes the whole restore fail. A symlink
- * whose *target* points outside is harmless on its own, but node-tar will not create it either:
- * it is skipped and reported by name instead of making the whole backup unrestorable.
- */
-export function safeExtractor(dir: string, log: Logger): SafeExtractor {
-  const unsafe: string[] = [];
-  const sink = tarExtract({
-    cwd: dir,
-    strict: false,
-    preservePaths: false,
-    preserveOwner: false,
-    unlink: false,
-    onwarn: (_code: string, text: string, data: unknown) => {
-      const info = data as { entry?: { path?: string }; path?: string } | undefined;
-      const path = info?.entry?.path ?? info?.path ?? '?';
-      if (/linkpath escapes/.test(text)) log.warn(`restore: symlink ${path} points outside the restored folder; not restored (age | tar restores it)`);
-      else unsafe.push(`${path}: ${text}`);
-    },
-  }) as unknown as Writable;
-  return {
-    sink,
-    finish() {
-      if (unsafe.length > 0) {
-        throw new CofferError('UNSAFE_ARCHIVE', `the backup holds entries that would land outside the restore folder, so nothing was restored: ${unsafe.slice(0, 3).join('; ')}`, EXIT.failure);
-      }
-    },
-  };
-}
 
 /**
  * Removes a failed restore's temporary folder. The extractor may still finish writes it had in
@@ -120,16 +80,3 @@ export async function* gunzipIfCompressed(source: AsyncIterable<Buffer>): AsyncI
   else yield* all();
 }
 
-/**
- * Passes the archive on until `parser` (node-tar) reports its end-of-archive marker, then reads the
- * rest (Padmé zeros) without passing it on: every byte must still be decrypted, to be authenticated.
- * node-tar would otherwise keep everything after the marker by repeated concatenation: quadratic
- * work and tens of MiB of memory for a padding of up to 12% of the backup.
- */
-export function untilTarEnd(parser: EventEmitter): (source: AsyncIterable<Buffer>) => AsyncIterable<Buffer> {
-  let ended = false;
-  parser.once('eof', () => void (ended = true));
-  return async function* (source) {
-    for await (const chunk of source) if (!ended) yield chunk;
-  };
-}

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
-import { t as tarList } from 'tar';
-import { gunzipIfCompressed, restoreInto, safeExtractor, untilTarEnd } from '../archive/extract.js';
+import { gunzipIfCompressed, restoreInto } from '../archive/extract.js';
+import { countEntries, unpack } from '../archive/unpack.js';
 import type { BackupRecord } from '../catalog.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT, usageError } from '../errors.js';
@@ -24,10 +23,16 @@ interface ReadOptions extends GlobalOptions {
 }
 
 /**
- * Streams one backup through decryption into `sink`; resolves only once all of it authenticated,
- * and `check` (given the ciphertext's SHA-256) accepted it.
+ * Streams one backup through decryption into `consume` (given the tar); resolves with its result
+ * only once all of it authenticated, and `check` (given the ciphertext's SHA-256) accepted it.
  */
-async function readBackup(record: BackupRecord, destinations: readonly Destination[], key: KeyMaterial, sink: Writable, check?: (sha256: string) => void): Promise<void> {
+async function readBackup<T>(
+  record: BackupRecord,
+  destinations: readonly Destination[],
+  key: KeyMaterial,
+  consume: (tar: AsyncIterable<Buffer>) => Promise<T>,
+  check?: (sha256: string) => void,
+): Promise<T> {
   const destination = destinations.find((d) => d.name === record.destination)!;
   const body = await destination.backend.get(record.objectKey);
   // The ciphertext hash is only needed for the vault's substitution check.
@@ -38,12 +43,10 @@ async function readBackup(record: BackupRecord, destinations: readonly Destinati
       yield chunk;
     }
   };
-  // The PassThrough hands data to node-tar through Node's own pipe: node-tar's writers are
-  // minipass streams, and feeding one straight from a generator stage loses a 'drain' and stalls.
-  const untilEnd = untilTarEnd(sink);
-  const archive = (src: AsyncIterable<Buffer>) => untilEnd(gunzipIfCompressed(src));
-  await pipeline(body, tap, createDecryptStream(key), archive, new PassThrough({ highWaterMark: 1 << 20 }), sink);
+  let result: T | undefined;
+  await pipeline(body, tap, createDecryptStream(key), async (plaintext: AsyncIterable<Buffer>) => void (result = await consume(gunzipIfCompressed(plaintext))));
   if (check && hash) check(hash.digest('hex'));
+  return result!;
 }
 
 /** The key, the candidates best first, and the freshness check (vault mode) for restore and verify. */
@@ -89,9 +92,7 @@ export async function restoreCommand(which: string | undefined, options: ReadOpt
   const to = options.to;
   const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, (record) =>
     restoreInto(to, Boolean(options.force), async (temp) => {
-      const extractor = safeExtractor(temp, ctx.log);
-      await readBackup(record, destinations, key, extractor.sink, check?.(record));
-      extractor.finish();
+      await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log), check?.(record));
     }),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
@@ -102,11 +103,10 @@ export async function verifyCommand(which: string | undefined, options: ReadOpti
   const { key, destinations, records, check } = await prepare(which ?? 'latest', options);
   // Verify checks one backup completely: the best candidate must pass, with no fallback.
   const record = records[0]!;
-  let entries = 0;
+  let entries: number;
   try {
     // Decrypt and parse the archive, discarding plaintext: nothing is written anywhere.
-    const parser = tarList({ strict: true, onReadEntry: () => void (entries += 1) }) as unknown as Writable;
-    await readBackup(record, destinations, key, parser, check?.(record));
+    entries = await readBackup(record, destinations, key, countEntries, check?.(record));
   } catch (err) {
     if (err instanceof CofferError && err.code === 'SUBSTITUTED') throw err;
     throw new CofferError('VERIFY_FAILED', `backup ${record.backupId} on ${record.destination} failed verification: ${describeError(err)}`, EXIT.failure, { cause: err });

@@ -1,0 +1,211 @@
+import { close, closeSync, constants, futimes, futimesSync, open, openSync, write, writeSync } from 'node:fs';
+import { chmod, lutimes, mkdir, symlink, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { extract as tarExtract, type Extract } from 'tar-stream';
+import { CofferError, EXIT } from '../errors.js';
+import type { Logger } from '../log.js';
+
+const openFd = promisify(open);
+const writeFd = promisify(write);
+const futimesFd = promisify(futimes);
+const closeFd = promisify(close);
+
+/**
+ * Files up to this size are written whole with blocking calls: for many small files, the thread
+ * pool's round trips and its threads contending for one folder cost more than they save.
+ * Larger files are streamed.
+ */
+const SMALL_FILE_BYTES = 1 << 20;
+
+// O_EXCL and O_NOFOLLOW: never write into something that already exists, least of all a link.
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * An entry name as a path relative to the restore folder, or null if it would land outside it:
+ * absolute, `..` anywhere, or a NUL byte. `.` segments and trailing slashes are dropped.
+ */
+export function safeRelative(name: string): string | null {
+  if (name.includes('\0') || name.startsWith('/')) return null;
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return null;
+  return parts.join('/');
+}
+
+/** Feeds `source` into the tar parser with backpressure; the parser errors if the source does. */
+async function feed(source: AsyncIterable<Buffer>, parser: Extract): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      if (parser.destroyed) return;
+      if (!parser.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            parser.off('drain', done);
+            parser.off('close', done);
+            resolve();
+          };
+          parser.on('drain', done);
+          parser.on('close', done);
+        });
+      }
+    }
+    parser.end(null); // streamx: no more data
+  } catch (err) {
+    parser.destroy(err as Error);
+  }
+}
+
+async function readBody(entry: AsyncIterable<unknown>, size: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of entry) parts.push(chunk as Buffer);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+}
+
+/** `mode` is already filtered by the umask; creating with it leaves no window with a wider one. */
+async function writeLargeFile(path: string, mode: number, mtime: Date, body: AsyncIterable<unknown>): Promise<void> {
+  const fd = await openFd(path, CREATE, mode);
+  try {
+    for await (const piece of body) {
+      const chunk = piece as Buffer;
+      for (let offset = 0; offset < chunk.length; ) offset += (await writeFd(fd, chunk, offset, chunk.length - offset)).bytesWritten;
+    }
+    await futimesFd(fd, mtime, mtime);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+function writeSmallFile(path: string, mode: number, mtime: Date, body: Buffer): void {
+  const fd = openSync(path, CREATE, mode);
+  try {
+    for (let offset = 0; offset < body.length; ) offset += writeSync(fd, body, offset, body.length - offset);
+    futimesSync(fd, mtime, mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Deferred {
+  readonly rel: string;
+  readonly path: string;
+  readonly mode: number;
+  readonly mtime: Date;
+  readonly target?: string;
+}
+
+/**
+ * Extracts a tar stream into `root`, a new empty folder, and never writes outside it:
+ * - every name must be relative and free of `..` (`safeRelative`); one that is not fails the
+ *   whole restore, naming it, after the archive was read;
+ * - symlinks are created last, once every file and folder is written, so nothing is ever
+ *   written through one; a symlink inside another symlink's path, or over another entry, fails
+ *   the restore too;
+ * - files open with O_EXCL | O_NOFOLLOW.
+ * Folders get their modes and times last, deepest first, so read-only folders still fill.
+ * Modes are filtered by the umask, as tar does for a normal user. Resolves with the number of
+ * entries restored.
+ */
+export async function unpack(source: AsyncIterable<Buffer>, root: string, log: Logger): Promise<number> {
+  const parser = tarExtract();
+  const feeding = feed(source, parser);
+  const umask = process.umask();
+  const unsafe: string[] = [];
+  const folders: Deferred[] = [];
+  const links: Deferred[] = [];
+  const made = new Map<string, Promise<unknown>>();
+  const ensureFolder = (path: string) => {
+    let p = made.get(path);
+    if (!p) made.set(path, (p = mkdir(path, { recursive: true, mode: 0o700 })));
+    return p;
+  };
+  let entries = 0;
+  for await (const entry of parser) {
+    const h = entry.header;
+    const rel = safeRelative(h.name);
+    if (rel === null || (rel === '' && h.type !== 'directory')) {
+      unsafe.push(h.name);
+      entry.resume();
+      continue;
+    }
+    const path = join(root, rel);
+    const mode = (h.mode ?? 0o644) & 0o7777 & ~umask;
+    const mtime = h.mtime ?? new Date();
+    switch (h.type) {
+      case 'directory':
+        if (rel !== '') {
+          await ensureFolder(path);
+          folders.push({ rel, path, mode, mtime });
+        }
+        entry.resume();
+        break;
+      case 'symlink':
+        links.push({ rel, path, mode, mtime, target: h.linkname ?? '' });
+        entry.resume();
+        break;
+      case 'file':
+      case 'contiguous-file': {
+        const size = h.size ?? 0;
+        await ensureFolder(dirname(path));
+        if (size > SMALL_FILE_BYTES) {
+          await writeLargeFile(path, mode, mtime, entry);
+          break;
+        }
+        writeSmallFile(path, mode, mtime, await readBody(entry, size));
+        break;
+      }
+      default:
+        log.warn(`restore: ${h.name} is a ${h.type ?? 'unknown'} entry; not restored`);
+        entry.resume();
+        continue;
+    }
+    entries += 1;
+  }
+  await feeding;
+  if (unsafe.length > 0) throw unsafeArchive(unsafe);
+
+  const linkPaths = new Set(links.map((l) => l.rel));
+  for (const link of links) {
+    const parts = link.rel.split('/');
+    const inside = parts.slice(0, -1).some((_, i) => linkPaths.has(parts.slice(0, i + 1).join('/')));
+    try {
+      if (inside) throw Object.assign(new Error('inside a symlink'), { code: 'ELOOP' });
+      await ensureFolder(dirname(link.path));
+      await symlink(link.target!, link.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ELOOP' && code !== 'EEXIST') throw err;
+      throw new CofferError('UNSAFE_ARCHIVE', `the backup holds a symlink that overlaps another entry (${link.rel})`, EXIT.failure);
+    }
+    await lutimes(link.path, link.mtime, link.mtime);
+  }
+  folders.sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+  for (const folder of folders) {
+    await chmod(folder.path, folder.mode);
+    await utimes(folder.path, folder.mtime, folder.mtime);
+  }
+  return entries;
+}
+
+/**
+ * Parses a tar stream to its end without writing anything; resolves with its entry count. Names
+ * that would land outside a restore folder fail it, as they would fail a restore. (Symlinks that
+ * overlap other entries are caught by the restore itself, which needs the folder to see them.)
+ */
+export async function countEntries(source: AsyncIterable<Buffer>): Promise<number> {
+  const parser = tarExtract();
+  const feeding = feed(source, parser);
+  const unsafe: string[] = [];
+  let entries = 0;
+  for await (const entry of parser) {
+    if (safeRelative(entry.header.name) === null) unsafe.push(entry.header.name);
+    entries += 1;
+    entry.resume();
+  }
+  await feeding;
+  if (unsafe.length > 0) throw unsafeArchive(unsafe);
+  return entries;
+}
+
+function unsafeArchive(names: string[]): CofferError {
+  return new CofferError('UNSAFE_ARCHIVE', `the backup holds entries that would land outside the restore folder: ${names.slice(0, 3).join('; ')}`, EXIT.failure);
+}
