@@ -52,7 +52,9 @@ export function createArchive(root: string, entries: readonly ArchiveEntry[], re
   void (async () => {
     try {
       for (const entry of entries) {
-        readAhead();
+        // Refill in bursts: topping up one at a time would leave one load in flight at once,
+        // and each would wait out the thread pool's wake-up latency alone.
+        if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
         const loaded = await ahead.shift()!;
         if (isSmallFile(entry)) aheadBytes -= entry.size;
         if (out.destroyed) throw new Error('archive closed');
@@ -128,7 +130,7 @@ async function streamFile(pack: Pack, header: Headers, fd: number, entry: Archiv
       report.changed.push(entry.rel);
       const zeros = Buffer.alloc(Math.min(PIECE_BYTES, entry.size - sent));
       for (; sent < entry.size; sent += zeros.length) await write(zeros.subarray(0, Math.min(zeros.length, entry.size - sent)));
-    } else if (!(await unchanged(fd, entry))) {
+    } else if (!unchanged(fd, entry)) {
       report.changed.push(entry.rel);
     }
     await new Promise<void>((resolve, reject) => {
@@ -137,7 +139,7 @@ async function streamFile(pack: Pack, header: Headers, fd: number, entry: Archiv
       sink.end(() => resolve());
     });
   } finally {
-    await closeFd(fd);
+    closeFd(fd);
   }
 }
 

@@ -1,14 +1,15 @@
-import { close, constants, fstat, open, read } from 'node:fs';
+import { closeSync, constants, fstatSync, open, read } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { ArchiveEntry } from './scan.js';
 
 // Plain file descriptors rather than FileHandle: for many small files, the FileHandle wrappers
-// cost twice the main-thread time per file.
+// cost twice the main-thread time per file. Only open and read, which may wait for the disk, go
+// through the thread pool; fstat and close of an open file never do, and each trip through the
+// pool costs the main thread more than the system call itself.
 const openFd = promisify(open);
-const fstatFd = promisify(fstat);
 export const readFd = promisify(read);
-export const closeFd = promisify(close);
+export const closeFd = (fd: number): void => closeSync(fd);
 
 /** Files up to this size are read whole, ahead of time; larger ones are streamed when reached. */
 export const SMALL_FILE_BYTES = 1 << 20;
@@ -34,8 +35,8 @@ function failure(err: unknown): LoadedEntry {
 }
 
 /** Whether the open file still has the size and mtime the scan saw. */
-export async function unchanged(fd: number, entry: ArchiveEntry): Promise<boolean> {
-  const after = await fstatFd(fd);
+export function unchanged(fd: number, entry: ArchiveEntry): boolean {
+  const after = fstatSync(fd);
   return after.size === entry.size && after.mtimeMs === entry.mtimeMs;
 }
 
@@ -67,10 +68,10 @@ export async function loadEntry(path: string, entry: ArchiveEntry): Promise<Load
       if (bytesRead === 0) break; // shrank: the rest stays zero, and the change is reported
       filled += bytesRead;
     }
-    return { kind: 'data', data, changed: filled < entry.size || !(await unchanged(fd, entry)) };
+    return { kind: 'data', data, changed: filled < entry.size || !unchanged(fd, entry) };
   } catch (err) {
     return failure(err);
   } finally {
-    await closeFd(fd);
+    closeFd(fd);
   }
 }

@@ -3,14 +3,24 @@ import type { Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 
-export interface ArchiveEntry {
-  readonly rel: string;
-  readonly type: 'file' | 'directory' | 'symlink';
-  readonly size: number;
-  readonly mode: number;
-  readonly mtime: Date;
-  /** Full-precision mtime, to notice a change during the read. */
-  readonly mtimeMs: number;
+/**
+ * One scanned path. A class, so that every entry shares one shape: a source of a million files
+ * holds a million of these for the whole run (an object literal per entry with a Date cost about
+ * 600 bytes each; this costs about a tenth of that, plus the path).
+ */
+export class ArchiveEntry {
+  constructor(
+    readonly rel: string,
+    readonly type: 'file' | 'directory' | 'symlink',
+    readonly size: number,
+    readonly mode: number,
+    /** Full-precision mtime, to notice a change during the read. */
+    readonly mtimeMs: number,
+  ) {}
+
+  get mtime(): Date {
+    return new Date(this.mtimeMs);
+  }
 }
 
 /** How many lstat calls run at once: the scan of a folder of small files is latency-bound. */
@@ -40,12 +50,12 @@ export async function scanSource(root: string, exclude: readonly string[]): Prom
       for (const [i, s] of stats.entries()) {
         if (!s) continue;
         const { path, rel } = batch[i]!;
-        const base = { rel, mode: s.mode & 0o7777, mtime: s.mtime, mtimeMs: s.mtimeMs };
+        const mode = s.mode & 0o7777;
         if (s.isDirectory()) {
-          entries.push({ ...base, type: 'directory', size: 0 });
+          entries.push(new ArchiveEntry(rel, 'directory', 0, mode, s.mtimeMs));
           await walk(path);
-        } else if (s.isFile()) entries.push({ ...base, type: 'file', size: s.size });
-        else if (s.isSymbolicLink()) entries.push({ ...base, type: 'symlink', size: 0 });
+        } else if (s.isFile()) entries.push(new ArchiveEntry(rel, 'file', s.size, mode, s.mtimeMs));
+        else if (s.isSymbolicLink()) entries.push(new ArchiveEntry(rel, 'symlink', 0, mode, s.mtimeMs));
         else skipped.push(rel);
       }
     }
