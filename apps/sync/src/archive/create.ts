@@ -57,7 +57,10 @@ export function createArchive(root: string, entries: readonly ArchiveEntry[], re
         if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
         const loaded = await ahead.shift()!;
         if (isSmallFile(entry)) aheadBytes -= entry.size;
-        if (out.destroyed) throw new Error('archive closed');
+        if (out.destroyed) {
+          if (loaded.kind === 'open') closeFd(loaded.fd);
+          throw new Error('archive closed');
+        }
         const header: Headers = { name: entry.rel, mode: entry.mode, mtime: entry.mtime, type: entry.type };
         switch (loaded.kind) {
           case 'directory':

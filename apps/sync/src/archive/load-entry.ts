@@ -61,14 +61,16 @@ export async function loadEntry(path: string, entry: ArchiveEntry): Promise<Load
   }
   if (entry.size > SMALL_FILE_BYTES) return { kind: 'open', fd };
   try {
-    const data = Buffer.alloc(entry.size);
+    const data = Buffer.allocUnsafe(entry.size);
     let filled = 0;
     while (filled < entry.size) {
       const { bytesRead } = await readFd(fd, data, filled, entry.size - filled, filled);
-      if (bytesRead === 0) break; // shrank: the rest stays zero, and the change is reported
+      if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return { kind: 'data', data, changed: filled < entry.size || !unchanged(fd, entry) };
+    // Shrank since the scan: the rest becomes zeros, and the change is reported.
+    if (filled < entry.size) return { kind: 'data', data: data.fill(0, filled), changed: true };
+    return { kind: 'data', data, changed: !unchanged(fd, entry) };
   } catch (err) {
     return failure(err);
   } finally {
