@@ -1,7 +1,9 @@
 import { close, closeSync, constants, futimes, futimesSync, open, openSync, write, writeSync } from 'node:fs';
 import { chmod, lutimes, mkdir, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract } from 'tar-stream';
 import { CofferError, EXIT } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -209,3 +211,25 @@ export async function countEntries(source: AsyncIterable<Buffer>): Promise<numbe
 function unsafeArchive(names: string[]): CofferError {
   return new CofferError('UNSAFE_ARCHIVE', `the backup holds entries that would land outside the restore folder: ${names.slice(0, 3).join('; ')}`, EXIT.failure);
 }
+
+/**
+ * Passes a plain tar through, and gunzips a compressed one (gzip magic 1f 8b first; a tar starts
+ * with an entry name, never with those bytes). Zeros of Padmé padding after the gzip member are
+ * ignored by zlib.
+ */
+export async function* gunzipIfCompressed(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  async function* all() {
+    yield first.value as Buffer;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value as Buffer;
+    }
+  }
+  if (first.value[0] === 0x1f && first.value[1] === 0x8b) yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
+  else yield* all();
+}
+

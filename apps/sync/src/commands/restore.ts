@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffer/crypto';
-import { gunzipIfCompressed, restoreInto } from '../archive/extract.js';
-import { countEntries, unpack } from '../archive/unpack.js';
+import { restoreInto } from '../archive/restore-into.js';
+import { countEntries, gunzipIfCompressed, unpack } from '../archive/unpack.js';
 import type { BackupRecord } from '../catalog.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT, usageError } from '../errors.js';

@@ -1,19 +1,21 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CofferError, EXIT } from '../errors.js';
 
 /**
- * Removes a failed restore's temporary folder. The extractor may still finish writes it had in
- * flight when the stream failed, so retry until the folder stays gone.
+ * Removes a failed restore's temporary folder. A restored read-only folder (mode 0555) cannot be
+ * emptied by its owner, so on a refusal every folder is made writable and removal is tried again.
  */
-async function removeFully(path: string): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => {});
-    await new Promise((r) => setTimeout(r, 25));
-    if (!existsSync(path)) return;
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch {
+    const folders = [path];
+    for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
+      if (entry.isDirectory()) folders.push(join(entry.parentPath, entry.name));
+    }
+    for (const folder of folders) await chmod(folder, 0o700);
+    await rm(path, { recursive: true, force: true });
   }
 }
 
@@ -44,7 +46,7 @@ export async function restoreInto(target: string, force: boolean, extract: (temp
     await chmod(temp, 0o777 & ~mask);
     await extract(temp);
   } catch (err) {
-    await removeFully(temp);
+    await removeTree(temp).catch(() => {});
     throw err;
   }
   if (empty === true) await rm(dir, { recursive: true });
@@ -53,30 +55,8 @@ export async function restoreInto(target: string, force: boolean, extract: (temp
     const old = `${temp}.old`;
     await rename(dir, old);
     await rename(temp, dir);
-    await rm(old, { recursive: true, force: true });
+    await removeTree(old);
   } else {
     await rename(temp, dir);
   }
 }
-
-/**
- * Passes a plain tar through, and gunzips a compressed one (gzip magic 1f 8b first; a tar starts
- * with an entry name, never with those bytes). Zeros of Padmé padding after the gzip member are
- * ignored by zlib.
- */
-export async function* gunzipIfCompressed(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  async function* all() {
-    yield first.value as Buffer;
-    for (;;) {
-      const next = await it.next();
-      if (next.done) return;
-      yield next.value as Buffer;
-    }
-  }
-  if (first.value[0] === 0x1f && first.value[1] === 0x8b) yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
-  else yield* all();
-}
-
