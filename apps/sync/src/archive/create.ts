@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import type { ArchiveEntry } from './scan.js';
 
@@ -108,17 +109,7 @@ async function streamFile(pack: Pack, header: Headers, fd: number, entry: Archiv
     sink.on('error', (err: Error) => (sinkError = err));
     const write = async (chunk: Buffer) => {
       if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
-      if (sink.write(chunk)) return;
-      await new Promise<void>((resolve) => {
-        // Both listeners go once either fires: a 'close' left behind per wait would pile up.
-        const done = () => {
-          sink.off('drain', done);
-          sink.off('close', done);
-          resolve();
-        };
-        sink.on('drain', done);
-        sink.on('close', done);
-      });
+      if (!sink.write(chunk)) await drained(sink);
     };
     let sent = 0;
     while (sent < entry.size) {

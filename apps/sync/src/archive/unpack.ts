@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Extract } from 'tar-stream';
 import { CofferError, EXIT } from '../errors.js';
+import { drained } from '../drained.js';
 import type { Logger } from '../log.js';
 
 const openFd = promisify(open);
@@ -39,17 +40,7 @@ async function feed(source: AsyncIterable<Buffer>, parser: Extract): Promise<voi
   try {
     for await (const chunk of source) {
       if (parser.destroyed) return;
-      if (!parser.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            parser.off('drain', done);
-            parser.off('close', done);
-            resolve();
-          };
-          parser.on('drain', done);
-          parser.on('close', done);
-        });
-      }
+      if (!parser.write(chunk)) await drained(parser);
     }
     parser.end(null); // streamx: no more data
   } catch (err) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { drained } from '../drained.js';
 
 export interface TeeBranch {
   readonly name: string;
@@ -60,7 +61,7 @@ export async function tee<T>(
         live.map(async ({ state, done }) => {
           if (state.failed || state.pipe.destroyed) return;
           if (!state.pipe.write(chunk)) {
-            await Promise.race([new Promise((r) => state.pipe.once('drain', r)), done, new Promise((r) => state.pipe.once('close', r))]);
+            await Promise.race([drained(state.pipe), done]);
           }
         }),
       );
