@@ -43,7 +43,8 @@ describe('createArchive', () => {
     const { entries } = await scanSource(root, []);
     const report = newReport();
     const got = await entriesOf(createArchive(root, entries, report));
-    expect([...got.keys()]).toEqual(entries.map((e) => e.rel));
+    expect([...got.keys()]).toEqual(Array.from({ length: entries.length }, (_, i) => entries.at(i)!.rel));
+    expect(entries.totalBytes).toBe([...expected.values()].reduce((n, b) => n + b.length, 0));
     for (const [name, body] of expected) expect(got.get(name)!.body.equals(body), name).toBe(true);
     expect(report).toMatchObject({ files: expected.size, changed: [], vanished: [], unreadable: [] });
     rmSync(root, { recursive: true });

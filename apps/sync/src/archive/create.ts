@@ -32,31 +32,38 @@ const READ_AHEAD_BYTES = 16 << 20;
  * and reading each, not by bandwidth. Files larger than 1 MiB are streamed in 1 MiB pieces, so
  * memory stays bounded whatever the sizes.
  */
-export function createArchive(root: string, entries: readonly ArchiveEntry[], report: ArchiveReport): Readable {
+/** Entries by index: a `ScannedTree`, or an array. */
+export interface EntryList {
+  readonly length: number;
+  at(index: number): ArchiveEntry | undefined;
+}
+
+export function createArchive(root: string, entries: EntryList, report: ArchiveReport): Readable {
   const pack = tarPack();
   const out = new PassThrough({ highWaterMark: 4 << 20 });
   pack.on('error', (err) => out.destroy(err));
   pack.pipe(out);
   const isSmallFile = (e: ArchiveEntry) => e.type === 'file' && e.size <= SMALL_FILE_BYTES;
-  const ahead: Array<Promise<LoadedEntry>> = [];
+  const ahead: Array<{ entry: ArchiveEntry; loaded: Promise<LoadedEntry> }> = [];
   let next = 0;
   let aheadBytes = 0;
   const readAhead = () => {
     while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
-      const entry = entries[next++]!;
+      const entry = entries.at(next++)!;
       if (isSmallFile(entry)) aheadBytes += entry.size;
       const loaded = loadEntry(join(root, entry.rel), entry);
       loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
-      ahead.push(loaded);
+      ahead.push({ entry, loaded });
     }
   };
   void (async () => {
     try {
-      for (const entry of entries) {
+      for (let i = 0; i < entries.length; i++) {
         // Refill in bursts: topping up one at a time would leave one load in flight at once,
         // and each would wait out the thread pool's wake-up latency alone.
         if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
-        const loaded = await ahead.shift()!;
+        const { entry, loaded: loading } = ahead.shift()!;
+        const loaded = await loading;
         if (isSmallFile(entry)) aheadBytes -= entry.size;
         if (out.destroyed) {
           if (loaded.kind === 'open') closeFd(loaded.fd);
@@ -94,7 +101,7 @@ export function createArchive(root: string, entries: readonly ArchiveEntry[], re
       out.destroy(err as Error);
     } finally {
       // Large files opened ahead but never reached (the archive was torn down) are closed.
-      for (const loaded of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
+      for (const { loaded } of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
     }
   })();
   return out;

@@ -82,7 +82,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const { entries, skipped } = await scanSource(source.path, source.exclude).catch((err) => {
     throw new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure);
   });
-  const total = entries.reduce((n, e) => n + e.size, 0);
+  const total = entries.totalBytes;
   const report = newReport(skipped);
   const archive = createArchive(source.path, entries, report);
   const encrypt = createEncryptStream({
