@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Coffer's build and tests need on a fresh machine with Node 20 + npm:
-# pnpm (pinned), Debian's `age` (interop oracle), then the workspace's dependencies.
+# pnpm (pinned), Debian packages (see below), then the workspace's dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,9 @@ need_apt=()
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 # PostgreSQL: the vault's second store is tested against a real, throwaway cluster.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+# A C toolchain and Python: node-gyp builds better-sqlite3 and Coffer's native STREAM batcher.
+{ command -v cc && command -v make && command -v g++; } >/dev/null 2>&1 || need_apt+=(build-essential)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # restic: the peer `pnpm bench` compares the app against (not needed by the tests).
 command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then

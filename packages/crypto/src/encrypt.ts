@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { nodeAead, TAG_BYTES, type Aead } from './aead.js';
+import { nodeAead, type Aead } from './aead.js';
 import { b64encode, utf8, wipe } from './bytes.js';
 import { headerPrefix } from './age/header.js';
 import { wrapFileKey } from './age/x25519-stanza.js';
@@ -8,8 +8,9 @@ import { buildCofferStanza } from './coffer-stanza.js';
 import { headerMac } from './header-mac.js';
 import type { WriteOnlyKey } from './key-hierarchy.js';
 import { encodeMetadata, type BackupMetadata, type BackupMetadataInput } from './metadata.js';
+import { streamChunks } from './native/stream-chunks.js';
 import { ByteQueue } from './stream/byte-queue.js';
-import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
+import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
 
 export interface EncryptOptions {
   /** The write-only key suffices (SPEC §2); a full KeyMaterial works too. */
@@ -50,7 +51,8 @@ export class EncryptStream extends Transform {
     super();
     const { header, payloadKey: key, metadata } = buildHeader(options);
     this.metadata = metadata;
-    this.sealer = new ChunkSealer(key, options.aead ?? nodeAead);
+    // The native batcher is OpenSSL too; a test that passes its own AEAD gets exactly that AEAD.
+    this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, streamChunks);
     this.push(header);
   }
 
@@ -58,22 +60,21 @@ export class EncryptStream extends Transform {
     this.queue.push(chunk);
     // A full chunk is sealed only once a byte beyond it exists: only then is it known not to be last.
     const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
-    if (full > 0) {
-      // One output buffer per input batch: fewer, larger writes downstream.
-      const out = Buffer.allocUnsafe(full * SEALED_CHUNK_BYTES);
-      let offset = 0;
-      for (let i = 0; i < full; i++) offset = this.sealer.sealInto(out, offset, this.queue.take(CHUNK_BYTES), false);
+    if (full <= 0) return callback();
+    // One output buffer per input batch: fewer, larger writes downstream.
+    this.sealer.sealFull(this.queue, full).then((out) => {
       this.push(out);
-    }
-    callback();
+      callback();
+    }, callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    const rest = this.queue.take(this.queue.length);
-    const out = Buffer.allocUnsafe(rest.length + TAG_BYTES);
-    this.sealer.sealInto(out, 0, rest, true);
-    this.push(out);
-    callback();
+    try {
+      this.push(this.sealer.sealLast(this.queue.take(this.queue.length)));
+      callback();
+    } catch (err) {
+      callback(err as Error);
+    }
   }
 }
 

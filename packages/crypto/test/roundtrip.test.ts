@@ -2,6 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, createDecryptStream, createEncryptStream, nobleAead, nodeAead, readBackupMetadata, toWriteOnly } from '../src/index.js';
+import { streamChunks } from '../src/native/stream-chunks.js';
 import { decrypt, encrypt, fixedRandom, metadata, pseudoRandom, testKey } from './helpers.js';
 
 const K = CHUNK_BYTES;
@@ -33,14 +34,19 @@ describe('round trip', () => {
     }
   });
 
-  it('node:crypto and noble produce identical bytes and read each other', async () => {
-    for (const length of [0, 1, K, K + 1, 3 * K + 5]) {
+  it('the native batcher, node:crypto and noble produce identical bytes and read each other', async () => {
+    expect(streamChunks, 'the native batcher is not built: run pnpm build').not.toBeNull();
+    // 40 chunks + 5 bytes in 1 MiB writes: batches of 16 chunks, split in two thread-pool jobs.
+    for (const length of [0, 1, K, K + 1, 3 * K + 5, 40 * K + 5]) {
       const data = pseudoRandom(length, 99);
-      const fast = await encrypt(data, { aead: nodeAead, random: fixedRandom(length) });
+      const native = await encrypt(data, { random: fixedRandom(length), writeSize: 1 << 20 });
+      const node = await encrypt(data, { aead: nodeAead, random: fixedRandom(length) });
       const reference = await encrypt(data, { aead: nobleAead, random: fixedRandom(length) });
-      expect(fast.equals(reference)).toBe(true);
-      expect((await decrypt(fast, { aead: nobleAead })).released.equals(data)).toBe(true);
+      expect(native.equals(reference)).toBe(true);
+      expect(node.equals(reference)).toBe(true);
+      expect((await decrypt(native, { aead: nobleAead })).released.equals(data)).toBe(true);
       expect((await decrypt(reference, { aead: nodeAead })).released.equals(data)).toBe(true);
+      expect((await decrypt(reference, { writeSize: 1 << 20 })).released.equals(data)).toBe(true);
     }
   });
 

@@ -9,6 +9,25 @@ export class ByteQueue {
     this.length += chunk.length;
   }
 
+  /** Bytes in the first chunk: what `take` can hand out without copying. */
+  get headLength(): number {
+    return this.chunks[0]?.length ?? 0;
+  }
+
+  /**
+   * Removes `count` units of `unit` bytes as few pieces as it can: each piece is a view into one
+   * input chunk, except a unit spanning two chunks, which is copied. The caller checks `length`.
+   */
+  takeUnits(count: number, unit: number): Buffer[] {
+    const pieces: Buffer[] = [];
+    while (count > 0) {
+      const n = Math.max(1, Math.min(count, Math.floor(this.headLength / unit)));
+      pieces.push(this.take(n * unit));
+      count -= n;
+    }
+    return pieces;
+  }
+
   /** Removes and returns exactly `n` bytes; the caller checks `length` first. */
   take(n: number): Buffer {
     const first = this.chunks[0];

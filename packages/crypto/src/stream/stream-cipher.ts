@@ -4,6 +4,8 @@ import type { Aead } from '../aead.js';
 import { TAG_BYTES } from '../aead.js';
 import { utf8 } from '../bytes.js';
 import { corrupted } from '../errors.js';
+import type { StreamChunks } from '../native/stream-chunks.js';
+import type { ByteQueue } from './byte-queue.js';
 
 /** age STREAM parameters (SPEC §3). */
 export const CHUNK_BYTES = 64 * 1024;
@@ -26,6 +28,31 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
   return nonce;
 }
 
+type ChunkJob = (counter: number, input: Uint8Array, output: Uint8Array) => Promise<boolean>;
+
+/**
+ * Runs `job` over `count` whole units taken from `queue`, in pieces of at most half the batch, so
+ * that two thread-pool jobs (one per core here) run at once. Resolves to the output, or null if any
+ * piece failed. A piece may not be touched while its job runs, so none is handed back before all settle.
+ */
+async function runUnits(queue: ByteQueue, count: number, inUnit: number, outUnit: number, counter: number, job: ChunkJob): Promise<Buffer | null> {
+  const out = Buffer.allocUnsafe(count * outUnit);
+  const most = Math.ceil(count / 2);
+  const jobs: Promise<boolean>[] = [];
+  let at = 0;
+  for (const piece of queue.takeUnits(count, inUnit)) {
+    const units = piece.length / inUnit;
+    for (let i = 0; i < units; i += most) {
+      const n = Math.min(most, units - i);
+      const from = at + i;
+      jobs.push(job(counter + from, piece.subarray(i * inUnit, (i + n) * inUnit), out.subarray(from * outUnit, (from + n) * outUnit)));
+    }
+    at += units;
+  }
+  const results = await Promise.all(jobs);
+  return results.every(Boolean) ? out : null;
+}
+
 /** Seals successive chunks; the caller says which one is last. */
 export class ChunkSealer {
   private counter = 0;
@@ -33,18 +60,35 @@ export class ChunkSealer {
   constructor(
     private readonly key: Uint8Array,
     private readonly aead: Aead,
+    private readonly native: StreamChunks | null = null,
   ) {}
 
-  /** Seals one chunk into `out` at `offset`; returns the offset after it. */
-  sealInto(out: Uint8Array, offset: number, plaintext: Uint8Array, last: boolean): number {
+  /** Seals `count` full, non-final chunks from `queue` into one buffer. */
+  async sealFull(queue: ByteQueue, count: number): Promise<Buffer> {
+    if (this.done) throw new Error('STREAM: chunk after the last chunk');
+    const counter = this.counter;
+    this.counter += count;
+    if (this.native) {
+      const native = this.native;
+      const out = await runUnits(queue, count, CHUNK_BYTES, SEALED_CHUNK_BYTES, counter, (c, i, o) => native.sealChunks(this.key, c, i, o));
+      if (!out) throw new Error('STREAM: sealing failed');
+      return out;
+    }
+    const out = Buffer.allocUnsafe(count * SEALED_CHUNK_BYTES);
+    for (let i = 0; i < count; i++) this.aead.sealInto(out, i * SEALED_CHUNK_BYTES, this.key, chunkNonce(counter + i, false), queue.take(CHUNK_BYTES));
+    return out;
+  }
+
+  /** Seals the final chunk; after it, nothing more may be sealed. */
+  sealLast(plaintext: Uint8Array): Buffer {
     if (this.done) throw new Error('STREAM: chunk after the last chunk');
     if (plaintext.length > CHUNK_BYTES) throw new Error('STREAM: chunk too large');
     // Only a lone final chunk may be empty: an empty final chunk after data is invalid in age.
-    if (plaintext.length === 0 && !(last && this.counter === 0)) throw new Error('STREAM: empty chunk');
-    if (!last && plaintext.length !== CHUNK_BYTES) throw new Error('STREAM: short non-final chunk');
-    this.aead.sealInto(out, offset, this.key, chunkNonce(this.counter++, last), plaintext);
-    this.done = last;
-    return offset + plaintext.length + TAG_BYTES;
+    if (plaintext.length === 0 && this.counter !== 0) throw new Error('STREAM: empty chunk');
+    const out = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
+    this.aead.sealInto(out, 0, this.key, chunkNonce(this.counter++, true), plaintext);
+    this.done = true;
+    return out;
   }
 }
 
@@ -54,13 +98,34 @@ export class ChunkOpener {
   constructor(
     private readonly key: Uint8Array,
     private readonly aead: Aead,
+    private readonly native: StreamChunks | null = null,
   ) {}
 
-  open(sealed: Uint8Array, last: boolean): Uint8Array {
+  /** Opens `count` full, non-final sealed chunks from `queue`; releases nothing unless all authenticate. */
+  async openFull(queue: ByteQueue, count: number): Promise<Buffer> {
+    const counter = this.counter;
+    this.counter += count;
+    if (this.native) {
+      const native = this.native;
+      const out = await runUnits(queue, count, SEALED_CHUNK_BYTES, CHUNK_BYTES, counter, (c, i, o) => native.openChunks(this.key, c, i, o));
+      if (!out) throw corrupted();
+      return out;
+    }
+    const out = Buffer.allocUnsafe(count * CHUNK_BYTES);
+    for (let i = 0; i < count; i++) {
+      const plaintext = this.aead.open(this.key, chunkNonce(counter + i, false), queue.take(SEALED_CHUNK_BYTES));
+      if (!plaintext || plaintext.length !== CHUNK_BYTES) throw corrupted();
+      out.set(plaintext, i * CHUNK_BYTES);
+    }
+    return out;
+  }
+
+  /** Opens the final chunk. */
+  openLast(sealed: Uint8Array): Uint8Array {
     if (sealed.length < TAG_BYTES || sealed.length > SEALED_CHUNK_BYTES) throw corrupted();
-    if (!last && sealed.length !== SEALED_CHUNK_BYTES) throw corrupted();
-    const plaintext = this.aead.open(this.key, chunkNonce(this.counter, last), sealed);
+    const plaintext = this.aead.open(this.key, chunkNonce(this.counter, true), sealed);
     if (!plaintext) throw corrupted();
+    // An empty final chunk is valid only as the whole payload of an empty file.
     if (plaintext.length === 0 && this.counter > 0) throw corrupted();
     this.counter += 1;
     return plaintext;
