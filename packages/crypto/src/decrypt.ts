@@ -8,7 +8,7 @@ import { verifyCofferHeader } from './coffer-stanza.js';
 import { headerMac } from './header-mac.js';
 import type { KeyMaterial } from './key-hierarchy.js';
 import type { BackupMetadata } from './metadata.js';
-import { streamChunks } from './native/stream-chunks.js';
+import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
 import { ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
 
@@ -103,7 +103,7 @@ export class DecryptStream extends Transform {
     const { fileKey, metadata } = this.openHeader(header);
     const key = payloadKey(fileKey, nonce);
     // The native batcher is OpenSSL too; a test that passes its own AEAD gets exactly that AEAD.
-    this.opener = this.aead ? new ChunkOpener(key, this.aead) : new ChunkOpener(key, nodeAead, streamChunks);
+    this.opener = this.aead ? new ChunkOpener(key, this.aead) : new ChunkOpener(key, nodeAead, nativeAddon);
     wipe(fileKey);
     this.metadata = metadata;
     if (metadata) this.emit('metadata', metadata);

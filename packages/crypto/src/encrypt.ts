@@ -8,7 +8,7 @@ import { buildCofferStanza } from './coffer-stanza.js';
 import { headerMac } from './header-mac.js';
 import type { WriteOnlyKey } from './key-hierarchy.js';
 import { encodeMetadata, type BackupMetadata, type BackupMetadataInput } from './metadata.js';
-import { streamChunks } from './native/stream-chunks.js';
+import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
 import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
 
@@ -52,7 +52,7 @@ export class EncryptStream extends Transform {
     const { header, payloadKey: key, metadata } = buildHeader(options);
     this.metadata = metadata;
     // The native batcher is OpenSSL too; a test that passes its own AEAD gets exactly that AEAD.
-    this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, streamChunks);
+    this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, nativeAddon);
     this.push(header);
   }
 

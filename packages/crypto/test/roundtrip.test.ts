@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, createDecryptStream, createEncryptStream, nobleAead, nodeAead, readBackupMetadata, toWriteOnly } from '../src/index.js';
-import { streamChunks } from '../src/native/stream-chunks.js';
+import { nativeAddon } from '../src/native/addon.js';
 import { decrypt, encrypt, fixedRandom, metadata, pseudoRandom, testKey } from './helpers.js';
 
 const K = CHUNK_BYTES;
@@ -35,7 +35,7 @@ describe('round trip', () => {
   });
 
   it('the native batcher, node:crypto and noble produce identical bytes and read each other', async () => {
-    expect(streamChunks, 'the native batcher is not built: run pnpm build').not.toBeNull();
+    expect(nativeAddon, 'the native batcher is not built: run pnpm build').not.toBeNull();
     // 40 chunks + 5 bytes in 1 MiB writes: batches of 16 chunks, split in two thread-pool jobs.
     for (const length of [0, 1, K, K + 1, 3 * K + 5, 40 * K + 5]) {
       const data = pseudoRandom(length, 99);

@@ -4,7 +4,7 @@ import type { Aead } from '../aead.js';
 import { TAG_BYTES } from '../aead.js';
 import { utf8 } from '../bytes.js';
 import { corrupted } from '../errors.js';
-import type { StreamChunks } from '../native/stream-chunks.js';
+import type { NativeAddon } from '../native/addon.js';
 import type { ByteQueue } from './byte-queue.js';
 
 /** age STREAM parameters (SPEC §3). */
@@ -60,7 +60,7 @@ export class ChunkSealer {
   constructor(
     private readonly key: Uint8Array,
     private readonly aead: Aead,
-    private readonly native: StreamChunks | null = null,
+    private readonly native: NativeAddon | null = null,
   ) {}
 
   /** Seals `count` full, non-final chunks from `queue` into one buffer. */
@@ -98,7 +98,7 @@ export class ChunkOpener {
   constructor(
     private readonly key: Uint8Array,
     private readonly aead: Aead,
-    private readonly native: StreamChunks | null = null,
+    private readonly native: NativeAddon | null = null,
   ) {}
 
   /** Opens `count` full, non-final sealed chunks from `queue`; releases nothing unless all authenticate. */

@@ -1,0 +1,35 @@
+import { createRequire } from 'node:module';
+
+/**
+ * native/coffer_native.c: OpenSSL, the same code node:crypto runs, on libuv's thread pool.
+ *
+ * `sealChunks`/`openChunks` seal or open whole, non-final STREAM chunks (SPEC §5) straight into
+ * `output`, minus the per-chunk cipher object, the copy out of `update()` and the main thread. They
+ * resolve false if any chunk fails to open, and `output` then holds only zeros. No buffer may be
+ * touched until the call settles.
+ */
+export interface NativeAddon {
+  sealChunks(key: Uint8Array, counter: number, input: Uint8Array, output: Uint8Array): Promise<boolean>;
+  openChunks(key: Uint8Array, counter: number, input: Uint8Array, output: Uint8Array): Promise<boolean>;
+  /** A fresh SHA-256; one update at a time (a second one throws), and nothing after the digest. */
+  sha256New(): NativeHash;
+  sha256Update(hash: NativeHash, data: Uint8Array): Promise<boolean>;
+  sha256Digest(hash: NativeHash): Buffer;
+}
+
+declare const nativeHash: unique symbol;
+export type NativeHash = { readonly [nativeHash]: true };
+
+function load(): NativeAddon | null {
+  // An escape hatch for users (and for tests of the fallback): COFFER_NATIVE=0.
+  if (process.env.COFFER_NATIVE === '0') return null;
+  try {
+    // src/native and dist/native are both two levels below the package root.
+    return createRequire(import.meta.url)('../../build/Release/coffer_native.node') as NativeAddon;
+  } catch {
+    return null;
+  }
+}
+
+/** The addon, or null where it was not built: callers then seal chunk by chunk with node:crypto. */
+export const nativeAddon: NativeAddon | null = load();
