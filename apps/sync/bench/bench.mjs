@@ -5,6 +5,7 @@
 //   chat:  a chat archive, 20,000 photo and voice-note sized files and a 50 MiB database
 //          (COFFER_BENCH_FILES=…)
 // Prints MB/s, peak RSS and ratios, each the best of COFFER_BENCH_RUNS runs (3). Not a test.
+// COFFER_BENCH_SETS=mixed (or chat) runs one data set.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -150,5 +151,6 @@ function run(name, make) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-run('mixed', (data) => mixed(data, Number(process.env.COFFER_BENCH_MIB ?? 1024)));
-run('chat', (data) => chat(data, Number(process.env.COFFER_BENCH_FILES ?? 20000)));
+const sets = (process.env.COFFER_BENCH_SETS ?? 'mixed,chat').split(',');
+if (sets.includes('mixed')) run('mixed', (data) => mixed(data, Number(process.env.COFFER_BENCH_MIB ?? 1024)));
+if (sets.includes('chat')) run('chat', (data) => chat(data, Number(process.env.COFFER_BENCH_FILES ?? 20000)));

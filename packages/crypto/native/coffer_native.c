@@ -1,11 +1,10 @@
 /*
- * Bulk work off the JavaScript thread, on libuv's thread pool: batched ChaCha20-Poly1305 for age's
- * STREAM payload (SPEC §5), and SHA-256 over a stream.
+ * Batched ChaCha20-Poly1305 for age's STREAM payload (SPEC §5), on libuv's thread pool.
  *
- * This composes OpenSSL's audited primitives, the same code node:crypto runs (Node exports its
- * OpenSSL symbols to addons); it adds no cryptography of its own. What it saves is overhead: one
- * call seals or opens many 64 KiB chunks straight into a caller-owned buffer, and hashing runs on
- * another core. Only full, non-final chunks come through here; the final chunk stays in JavaScript.
+ * This composes OpenSSL's audited AEAD, the same one node:crypto uses (Node exports its OpenSSL
+ * symbols to addons); it adds no cryptography of its own. What it saves is overhead: one call seals
+ * or opens many 64 KiB chunks straight into a caller-owned buffer, off the JavaScript thread.
+ * Only full, non-final chunks come through here; the final chunk stays on the JavaScript path.
  */
 #include <node_api.h>
 #include <openssl/crypto.h>
@@ -20,26 +19,16 @@
 #define KEY_BYTES 32
 #define MAX_SAFE 9007199254740991.0 /* 2^53 - 1: counters arrive as JavaScript numbers */
 
-enum { OPEN, SEAL, HASH };
-
-/* A SHA-256 in progress. `busy` refuses a second update before the first is done. */
-typedef struct {
-  EVP_MD_CTX *md;
-  int busy, done;
-} Hash;
-
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref input_ref, output_ref; /* output_ref holds the Hash's External for HASH */
+  napi_ref input_ref, output_ref;
   uint8_t key[KEY_BYTES];
   const uint8_t *input;
   uint8_t *output;
   size_t chunks;
   uint64_t counter;
-  size_t length; /* HASH: bytes of input */
-  Hash *hash;
-  int kind;
+  int seal; /* 1: seal, 0: open */
   int ok;
 } Job;
 
@@ -95,8 +84,7 @@ static int open_chunks(Job *j) {
 static void execute(napi_env env, void *data) {
   (void)env;
   Job *j = data;
-  if (j->kind == HASH) j->ok = EVP_DigestUpdate(j->hash->md, j->input, j->length);
-  else j->ok = j->kind == SEAL ? seal_chunks(j) : open_chunks(j);
+  j->ok = j->seal ? seal_chunks(j) : open_chunks(j);
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -104,7 +92,6 @@ static void complete(napi_env env, napi_status status, void *data) {
   napi_value result;
   napi_get_boolean(env, status == napi_ok && j->ok, &result);
   napi_resolve_deferred(env, j->deferred, result);
-  if (j->hash) j->hash->busy = 0;
   napi_delete_reference(env, j->input_ref);
   napi_delete_reference(env, j->output_ref);
   napi_delete_async_work(env, j->work);
@@ -120,18 +107,6 @@ static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *length) 
   if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
   *data = p;
   return 1;
-}
-
-/* The references keep the buffers (and a Hash) alive until the thread pool is done with them. */
-static napi_value queue(napi_env env, Job *j, napi_value input, napi_value output) {
-  napi_value promise, name;
-  napi_create_reference(env, input, 1, &j->input_ref);
-  napi_create_reference(env, output, 1, &j->output_ref);
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "coffer:native", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, j, &j->work);
-  napi_queue_async_work(env, j->work);
-  return promise;
 }
 
 /* (key: Uint8Array(32), counter: number, input: Uint8Array, output: Uint8Array) => Promise<boolean> */
@@ -165,104 +140,23 @@ static napi_value start(napi_env env, napi_callback_info info, int seal) {
   j->output = output;
   j->chunks = chunks;
   j->counter = (uint64_t)counter;
-  j->kind = seal ? SEAL : OPEN;
-  return queue(env, j, argv[2], argv[3]);
+  j->seal = seal;
+  napi_value promise, name;
+  /* The references keep both buffers alive until the thread pool is done with them. */
+  napi_create_reference(env, argv[2], 1, &j->input_ref);
+  napi_create_reference(env, argv[3], 1, &j->output_ref);
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "coffer:stream-chunks", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 static napi_value seal_chunks_js(napi_env env, napi_callback_info info) { return start(env, info, 1); }
 static napi_value open_chunks_js(napi_env env, napi_callback_info info) { return start(env, info, 0); }
 
-static void free_hash(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  Hash *h = data;
-  EVP_MD_CTX_free(h->md);
-  free(h);
-}
-
-/* () => External: a fresh SHA-256. */
-static napi_value sha256_new(napi_env env, napi_callback_info info) {
-  (void)info;
-  Hash *h = calloc(1, sizeof(Hash));
-  napi_value result;
-  if (!h || !(h->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL)) {
-    if (h) EVP_MD_CTX_free(h->md);
-    free(h);
-    napi_throw_error(env, NULL, "cannot start SHA-256");
-    return NULL;
-  }
-  napi_create_external(env, h, free_hash, NULL, &result);
-  return result;
-}
-
-static Hash *hash_of(napi_env env, napi_value v) {
-  napi_valuetype type;
-  void *h = NULL;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_get_value_external(env, v, &h) != napi_ok) return NULL;
-  return h;
-}
-
-/* (hash: External, data: Uint8Array) => Promise<boolean>. One update at a time per hash. */
-static napi_value sha256_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Hash *h;
-  uint8_t *data;
-  size_t length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !(h = hash_of(env, argv[0])) ||
-      !bytes_of(env, argv[1], &data, &length)) {
-    napi_throw_type_error(env, NULL, "expected (hash, data)");
-    return NULL;
-  }
-  if (h->busy || h->done) {
-    napi_throw_error(env, NULL, h->done ? "SHA-256: already finished" : "SHA-256: an update is still running");
-    return NULL;
-  }
-  Job *j = calloc(1, sizeof(Job));
-  if (!j) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  h->busy = 1;
-  j->kind = HASH;
-  j->hash = h;
-  j->input = data;
-  j->length = length;
-  return queue(env, j, argv[1], argv[0]);
-}
-
-/* (hash: External) => Buffer(32). The hash is finished: a further update or digest is refused. */
-static napi_value sha256_digest(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  Hash *h;
-  void *out;
-  unsigned int length = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || !(h = hash_of(env, argv[0]))) {
-    napi_throw_type_error(env, NULL, "expected (hash)");
-    return NULL;
-  }
-  if (h->busy || h->done) {
-    napi_throw_error(env, NULL, h->done ? "SHA-256: already finished" : "SHA-256: an update is still running");
-    return NULL;
-  }
-  napi_create_buffer(env, 32, &out, &result);
-  if (!EVP_DigestFinal_ex(h->md, out, &length) || length != 32) {
-    napi_throw_error(env, NULL, "SHA-256 failed");
-    return NULL;
-  }
-  h->done = 1;
-  return result;
-}
-
 NAPI_MODULE_INIT() {
   napi_value fn;
-  napi_create_function(env, "sha256New", NAPI_AUTO_LENGTH, sha256_new, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256New", fn);
-  napi_create_function(env, "sha256Update", NAPI_AUTO_LENGTH, sha256_update, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Update", fn);
-  napi_create_function(env, "sha256Digest", NAPI_AUTO_LENGTH, sha256_digest, NULL, &fn);
-  napi_set_named_property(env, exports, "sha256Digest", fn);
   napi_create_function(env, "sealChunks", NAPI_AUTO_LENGTH, seal_chunks_js, NULL, &fn);
   napi_set_named_property(env, exports, "sealChunks", fn);
   napi_create_function(env, "openChunks", NAPI_AUTO_LENGTH, open_chunks_js, NULL, &fn);

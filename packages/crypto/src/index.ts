@@ -9,4 +9,3 @@ export { DecryptStream, createDecryptStream, createAgeDecryptStream, type Decryp
 export { readBackupMetadata, type HeaderInfo } from './read-metadata.js';
 export { formatKeyFile, formatWriteOnlyKeyFile, parseKeyFile, type LoadedKey } from './key-file.js';
 export { CHUNK_BYTES } from './stream/stream-cipher.js';
-export { BackgroundSha256 } from './native/sha256.js';

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { nativeAddon } from '../src/native/addon.js';
-import { createHash } from 'node:crypto';
-import { BackgroundSha256 } from '../src/index.js';
 import { pseudoRandom } from './helpers.js';
 
 const K = 64 * 1024;
@@ -79,36 +77,5 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
     ];
     for (const args of bad) expect(() => (native.sealChunks as (...a: unknown[]) => unknown)(...args)).toThrow(/expected|bad key/);
     expect(() => native.openChunks(key, 0, Buffer.alloc(SEALED + 1), Buffer.alloc(K))).toThrow(/bad key/);
-  });
-});
-
-describe('SHA-256 on the thread pool', () => {
-  const native = nativeAddon!;
-
-  it('matches node:crypto over many updates of every size', async () => {
-    const data = pseudoRandom(3 << 20, 7);
-    const hash = new BackgroundSha256();
-    const reference = createHash('sha256');
-    for (let at = 0, n = 0; at < data.length; n++) {
-      const piece = data.subarray(at, at + ((n * 7919) % 300_000));
-      await hash.update(piece);
-      reference.update(piece);
-      at += piece.length;
-    }
-    expect(hash.digest()).toBe(reference.digest('hex'));
-    expect(new BackgroundSha256().digest()).toBe(createHash('sha256').digest('hex'));
-  });
-
-  it('refuses a second update before the first is done, and anything after the digest', async () => {
-    const hash = native.sha256New();
-    const first = native.sha256Update(hash, Buffer.alloc(1 << 20));
-    expect(() => native.sha256Update(hash, Buffer.alloc(1))).toThrow(/still running/);
-    expect(() => native.sha256Digest(hash)).toThrow(/still running/);
-    await first;
-    expect(native.sha256Digest(hash).toString('hex')).toBe(createHash('sha256').update(Buffer.alloc(1 << 20)).digest('hex'));
-    expect(() => native.sha256Update(hash, Buffer.alloc(1))).toThrow(/already finished/);
-    expect(() => native.sha256Digest(hash)).toThrow(/already finished/);
-    expect(() => (native.sha256Update as (...a: unknown[]) => unknown)({}, Buffer.alloc(1))).toThrow(/expected/);
-    expect(() => (native.sha256Update as (...a: unknown[]) => unknown)(native.sha256New(), 'text')).toThrow(/expected/);
   });
 });

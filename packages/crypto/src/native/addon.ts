@@ -11,14 +11,7 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   sealChunks(key: Uint8Array, counter: number, input: Uint8Array, output: Uint8Array): Promise<boolean>;
   openChunks(key: Uint8Array, counter: number, input: Uint8Array, output: Uint8Array): Promise<boolean>;
-  /** A fresh SHA-256; one update at a time (a second one throws), and nothing after the digest. */
-  sha256New(): NativeHash;
-  sha256Update(hash: NativeHash, data: Uint8Array): Promise<boolean>;
-  sha256Digest(hash: NativeHash): Buffer;
 }
-
-declare const nativeHash: unique symbol;
-export type NativeHash = { readonly [nativeHash]: true };
 
 function load(): NativeAddon | null {
   // An escape hatch for users (and for tests of the fallback): COFFER_NATIVE=0.
