@@ -11,6 +11,7 @@ import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
 import type { RetentionPolicy, SourceConfig } from '../config/schema.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
+import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
 import { tee, type TeeResult } from './tee.js';
@@ -82,6 +83,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const { entries, skipped } = await scanSource(source.path, source.exclude).catch((err) => {
     throw new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure);
   });
+  if (entries.length >= MANY_ENTRIES) keepHeapTight();
   const total = entries.totalBytes;
   const report = newReport(skipped);
   const archive = createArchive(source.path, entries, report);
