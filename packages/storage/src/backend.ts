@@ -1,11 +1,15 @@
 import type { Readable } from 'node:stream';
+import type { ChecksumAlgorithm } from './checksum.js';
 
 /** What a backend can do, as data: callers branch on these, never on `instanceof`. */
 export interface StorageCapabilities {
   /** A `put` becomes visible all at once, when complete, or not at all. */
   readonly atomicWrites: boolean;
-  /** The checksum the provider itself reports for stored bytes, if any. */
-  readonly providerChecksum: 'sha256' | 'md5' | 'none';
+  /**
+   * The checksum the provider itself reports for stored bytes, if any. A `put` on a backend that
+   * names one MUST return it, computed over what was stored, never copied from the caller.
+   */
+  readonly providerChecksum: ChecksumAlgorithm | 'none';
   /** An interrupted upload can continue from the last byte the provider confirmed. */
   readonly resumableUploads: boolean;
   /** `get` honours byte ranges without reading the whole object. */
@@ -32,7 +36,7 @@ export interface PutResult {
   /** Bytes the provider reports it stored. */
   readonly size: number;
   /** Hex digest the provider reports for what it stored, when `providerChecksum` is not 'none'. */
-  readonly checksum?: { readonly algorithm: 'sha256' | 'md5'; readonly value: string };
+  readonly checksum?: { readonly algorithm: ChecksumAlgorithm; readonly value: string };
 }
 
 export interface ByteRange {

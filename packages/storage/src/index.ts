@@ -1,5 +1,6 @@
 export type * from './backend.js';
 export * from './errors.js';
+export { createChecksum, checksumOf, type ChecksumAlgorithm, type RunningChecksum } from './checksum.js';
 export { validateKey, validatePrefix, MAX_KEY_BYTES } from './object-key.js';
 export { verifyLength } from './verify-length.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory.js';

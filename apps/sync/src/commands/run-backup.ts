@@ -39,6 +39,7 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
         key: writeKey,
         retention: config.retention,
         knownGeneration: state.sources[source.name]?.generation ?? 0,
+        sha256: Boolean(config.key.vault),
         log,
         signal: options.signal,
         onProgress: (bytes, total) => progress.update(bytes, total),
@@ -60,7 +61,7 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
     }
     if (succeeded.length > 0 && config.key.vault) {
       try {
-        await updateAnchor(config, writeKey, { source: source.name, backupId: outcome.backupId, generation: outcome.generation, sha256: outcome.sha256 });
+        await updateAnchor(config, writeKey, { source: source.name, backupId: outcome.backupId, generation: outcome.generation, sha256: outcome.sha256! });
       } catch (err) {
         allOk = false;
         log.error(`backup ${outcome.backupId} of ${source.name} was made, but the vault's freshness anchor was not updated: ${describeError(err)}`);

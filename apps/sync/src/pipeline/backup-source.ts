@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
-import type { PutResult } from '@coffer/storage';
+import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
 import { createArchive, newReport, type ArchiveReport } from '../archive/create.js';
 import { scanSource } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
@@ -29,7 +29,8 @@ export interface SourceOutcome {
   readonly backupId: string;
   readonly generation: number;
   readonly size: number;
-  readonly sha256: string;
+  /** SHA-256 of the backup object, when `sha256` was asked for. */
+  readonly sha256?: string;
   readonly archive: ArchiveReport;
   readonly destinations: DestinationOutcome[];
   readonly seconds: number;
@@ -42,6 +43,8 @@ export interface BackupSourceOptions {
   readonly retention: RetentionPolicy;
   /** The newest generation this machine remembers for the source (state file). */
   readonly knownGeneration: number;
+  /** Compute the backup's SHA-256 even if no destination needs it (the vault's anchor does). */
+  readonly sha256?: boolean;
   readonly log: Logger;
   readonly signal?: AbortSignal;
   readonly onProgress?: (bytes: number, total: number) => void;
@@ -101,12 +104,15 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   };
   // archive → count → pad → encrypt → every destination, as one pipeline with backpressure;
   // the signal tears it all down, and each destination's put then aborts cleanly.
-  const needMd5 = destinations.some((d) => d.backend.capabilities.providerChecksum === 'md5');
+  // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
+  // object read back when it reports none.
+  const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
+  if (options.sha256) checksums.add('sha256');
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
   // Compression, when chosen, comes before padding: padding must hide the compressed size.
   const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : new PassThrough({ highWaterMark: 1 << 20 });
-  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { md5: needMd5 })), {
+  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums })), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
@@ -130,7 +136,12 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
       continue;
     }
     try {
-      await verifyUpload(destination, key_, outcome.result!, sent, key, generation);
+      await verifyUpload(destination, key_, outcome.result!, sent, key, generation).catch(async (err) => {
+        // An object that failed verification must not be listed as a backup; its name is new, so
+        // removing it cannot touch any other backup.
+        await destination.backend.delete(key_).catch((cleanupErr) => log.warn(`destination ${destination.name}: cannot remove the unverified ${key_}: ${describeError(cleanupErr)}`));
+        throw err;
+      });
       const removed = await rotate(destination, key, source.name, options.retention, now, backupId, log);
       outcomes.push({ destination: destination.name, ok: true, removed });
     } catch (err) {
@@ -142,7 +153,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
     backupId,
     generation,
     size: sent.size,
-    sha256: sent.sha256,
+    sha256: sent.checksums.sha256,
     archive: report,
     destinations: outcomes,
     seconds: (performance.now() - started) / 1000,
@@ -154,18 +165,18 @@ async function verifyUpload(
   destination: Destination,
   key: string,
   stored: PutResult,
-  sent: { sha256: string; md5: string; size: number },
+  sent: Pick<TeeResult<PutResult>, 'checksums' | 'size'>,
   writeKey: WriteOnlyKey,
   generation: number,
 ): Promise<void> {
   const fail = (why: string) => new CofferError('VERIFY', `destination ${destination.name}: upload verification failed: ${why}`, EXIT.failure);
   if (stored.size !== sent.size) throw fail(`provider stored ${stored.size} bytes, ${sent.size} were sent`);
-  const expected = stored.checksum?.algorithm === 'md5' ? sent.md5 : sent.sha256;
   if (stored.checksum) {
-    if (stored.checksum.value !== expected) throw fail(`provider ${stored.checksum.algorithm} differs from the bytes sent`);
+    // A checksum other than the capability announced was never computed here: that is a failure too.
+    if (stored.checksum.value !== sent.checksums[stored.checksum.algorithm]) throw fail(`provider ${stored.checksum.algorithm} differs from the bytes sent`);
   } else {
     const readBack = await sha256Of(await destination.backend.get(key));
-    if (readBack !== sent.sha256) throw fail('the object read back differs from the bytes sent');
+    if (readBack !== sent.checksums.sha256) throw fail('the object read back differs from the bytes sent');
   }
   const info = await destination.backend.stat(key);
   if (info.size !== sent.size) throw fail(`object is ${info.size} bytes, ${sent.size} were sent`);

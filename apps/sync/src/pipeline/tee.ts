@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { createChecksum, type ChecksumAlgorithm } from '@coffer/storage';
 import { drained } from '../drained.js';
 
 export interface TeeBranch {
@@ -15,8 +15,8 @@ export interface TeeOutcome<T> {
 }
 
 export interface TeeResult<T> {
-  readonly sha256: string;
-  readonly md5: string;
+  /** Hex digests of exactly the bytes sent, for the algorithms asked for. */
+  readonly checksums: Partial<Record<ChecksumAlgorithm, string>>;
   readonly size: number;
   readonly outcomes: TeeOutcome<T>[];
   /** Every consumer failed, so the source was not read to its end. */
@@ -30,11 +30,10 @@ export interface TeeResult<T> {
 export async function tee<T>(
   source: AsyncIterable<Uint8Array>,
   branches: readonly TeeBranch[],
-  options: { md5: boolean },
+  options: { checksums: ReadonlySet<ChecksumAlgorithm> },
 ): Promise<TeeResult<T>> {
-  const sha = createHash('sha256');
-  // MD5 only when a destination reports it (S3's ETag): at ~0.6 GB/s it would cost seconds per GiB.
-  const md5 = options.md5 ? createHash('md5') : undefined;
+  // Only the checksums someone compares against: each one is a pass over every byte on this thread.
+  const sums = [...options.checksums].map((algorithm) => ({ algorithm, sum: createChecksum(algorithm) }));
   let size = 0;
   const live = branches.map((branch) => {
     const pipe = new PassThrough({ highWaterMark: 4 << 20 });
@@ -54,8 +53,7 @@ export async function tee<T>(
   let sourceError: unknown;
   try {
     for await (const chunk of source) {
-      sha.update(chunk);
-      md5?.update(chunk);
+      for (const { sum } of sums) sum.update(chunk);
       size += chunk.length;
       await Promise.all(
         live.map(async ({ state, done }) => {
@@ -77,5 +75,6 @@ export async function tee<T>(
   await Promise.all(live.map(({ done }) => done));
   const outcomes = live.map(({ state }) => ({ name: state.branch.name, result: state.result, error: state.failed ? state.error : undefined }));
   if (sourceError) throw sourceError;
-  return { sha256: sha.digest('hex'), md5: md5?.digest('hex') ?? '', size, outcomes, allFailed: live.every(({ state }) => state.failed) };
+  const checksums = Object.fromEntries(sums.map(({ algorithm, sum }) => [algorithm, sum.digest()]));
+  return { checksums, size, outcomes, allFailed: live.every(({ state }) => state.failed) };
 }

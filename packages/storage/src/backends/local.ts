@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { GetOptions, ObjectInfo, PutOptions, PutResult, StorageBackend, StorageCapabilities } from '../backend.js';
 import { abortedError, bodyError, throwIfAborted } from '../abort.js';
+import { createChecksum } from '../checksum.js';
 import { StorageError, type StorageErrorCode } from '../errors.js';
 import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
@@ -47,7 +48,9 @@ export class LocalBackend implements StorageBackend {
   readonly name: string;
   readonly capabilities: StorageCapabilities = {
     atomicWrites: true,
-    providerChecksum: 'sha256',
+    // CRC-32 of the bytes written: it proves every byte handed to us reached the file in order,
+    // at a fifth of SHA-256's cost; forgery is the backup format's job, not this check's.
+    providerChecksum: 'crc32',
     resumableUploads: false,
     rangedReads: true,
   };
@@ -94,13 +97,13 @@ export class LocalBackend implements StorageBackend {
     }
     const temp = join(tempDir, `${randomBytes(12).toString('hex')}.part`);
     let handle: FileHandle | undefined;
-    const hash = createHash('sha256');
+    const checksum = createChecksum('crc32');
     let size = 0;
     try {
       handle = await open(temp, 'wx', 0o600);
       for await (const chunk of body) {
         if (options.signal?.aborted) throw abortedError(this.name, key);
-        hash.update(chunk);
+        checksum.update(chunk);
         let written = 0;
         while (written < chunk.length) {
           const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
@@ -123,7 +126,7 @@ export class LocalBackend implements StorageBackend {
       if ((err as NodeJS.ErrnoException)?.code === undefined) throw bodyError(err, this.name, key);
       throw fsError(err, this.name, key);
     }
-    return { key, size, checksum: { algorithm: 'sha256', value: hash.digest('hex') } };
+    return { key, size, checksum: { algorithm: 'crc32', value: checksum.digest() } };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
