@@ -12,6 +12,9 @@ import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
 import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
 
+/** Plaintext gathered before sealing a batch of chunks. */
+const BATCH_BYTES = 4 << 20;
+
 export interface EncryptOptions {
   /** The write-only key suffices (SPEC §2); a full KeyMaterial works too. */
   readonly key: WriteOnlyKey;
@@ -58,23 +61,25 @@ export class EncryptStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.queue.push(chunk);
-    // A full chunk is sealed only once a byte beyond it exists: only then is it known not to be last.
-    const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
-    if (full <= 0) return callback();
-    // One output buffer per input batch: fewer, larger writes downstream.
-    this.sealer.sealFull(this.queue, full).then((out) => {
-      this.push(out);
-      callback();
-    }, callback);
+    // Small writes (a tar header, a small file) wait in the queue for a batch: one thread-pool
+    // round trip and one output buffer per 64 KiB chunk would cost more than the sealing.
+    if (this.queue.length <= BATCH_BYTES) return callback();
+    this.sealFullChunks().then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
-      this.push(this.sealer.sealLast(this.queue.take(this.queue.length)));
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
+    this.sealFullChunks()
+      .then(() => void this.push(this.sealer.sealLast(this.queue.take(this.queue.length))))
+      .then(() => callback(), callback);
+  }
+
+  /**
+   * Seals every queued chunk but the last one: a full chunk is sealed only once a byte beyond it
+   * exists, because only then is it known not to be the final chunk. One output buffer per batch.
+   */
+  private async sealFullChunks(): Promise<void> {
+    const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
+    if (full > 0) this.push(await this.sealer.sealFull(this.queue, full));
   }
 }
 

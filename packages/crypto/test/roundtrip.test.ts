@@ -36,8 +36,9 @@ describe('round trip', () => {
 
   it('the native batcher, node:crypto and noble produce identical bytes and read each other', async () => {
     expect(nativeAddon, 'the native batcher is not built: run pnpm build').not.toBeNull();
-    // 40 chunks + 5 bytes in 1 MiB writes: batches of 16 chunks, split in two thread-pool jobs.
-    for (const length of [0, 1, K, K + 1, 3 * K + 5, 40 * K + 5]) {
+    // 40 chunks + 5 bytes: all sealed at the end, split in two thread-pool jobs. 150 chunks + 5
+    // bytes in 1 MiB writes: batches sealed on the way (past 4 MiB queued), then the rest at the end.
+    for (const length of [0, 1, K, K + 1, 3 * K + 5, 40 * K + 5, 150 * K + 5]) {
       const data = pseudoRandom(length, 99);
       const native = await encrypt(data, { random: fixedRandom(length), writeSize: 1 << 20 });
       const node = await encrypt(data, { aead: nodeAead, random: fixedRandom(length) });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
+import { chunkPassThrough } from '../chunk-pass-through.js';
 import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import type { ArchiveEntry } from './scan.js';
@@ -40,7 +41,7 @@ export interface EntryList {
 
 export function createArchive(root: string, entries: EntryList, report: ArchiveReport): Readable {
   const pack = tarPack();
-  const out = new PassThrough({ highWaterMark: 4 << 20 });
+  const out = chunkPassThrough();
   pack.on('error', (err) => out.destroy(err));
   pack.pipe(out);
   const isSmallFile = (e: ArchiveEntry) => e.type === 'file' && e.size <= SMALL_FILE_BYTES;

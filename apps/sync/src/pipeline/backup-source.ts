@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
@@ -14,6 +13,7 @@ import { CofferError, EXIT } from '../errors.js';
 import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
+import { coalesce } from './coalesce.js';
 import { tee, type TeeResult } from './tee.js';
 import { sha256Of } from './verify.js';
 
@@ -96,13 +96,13 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
-    for await (const chunk of src) {
+    for await (const chunk of coalesce(src)) {
       plainBytes += chunk.length;
       options.onProgress?.(Math.min(plainBytes, total), total);
       yield chunk;
     }
   };
-  // archive → count → pad → encrypt → every destination, as one pipeline with backpressure;
+  // archive → coalesce → count → pad → encrypt → every destination, as one pipeline with backpressure;
   // the signal tears it all down, and each destination's put then aborts cleanly.
   // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
   // object read back when it reports none.
@@ -111,7 +111,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
   // Compression, when chosen, comes before padding: padding must hide the compressed size.
-  const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : new PassThrough({ highWaterMark: 1 << 20 });
+  const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : (plain: AsyncIterable<Uint8Array>) => plain;
   await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums })), {
     signal: options.signal,
   }).catch((err) => {

@@ -1,5 +1,5 @@
-import { PassThrough } from 'node:stream';
 import { createChecksum, type ChecksumAlgorithm } from '@coffer/storage';
+import { chunkPassThrough } from '../chunk-pass-through.js';
 import { drained } from '../drained.js';
 
 export interface TeeBranch {
@@ -36,7 +36,7 @@ export async function tee<T>(
   const sums = [...options.checksums].map((algorithm) => ({ algorithm, sum: createChecksum(algorithm) }));
   let size = 0;
   const live = branches.map((branch) => {
-    const pipe = new PassThrough({ highWaterMark: 4 << 20 });
+    const pipe = chunkPassThrough();
     const state = { branch, pipe, failed: false, error: undefined as unknown, result: undefined as T | undefined };
     const done = branch.consume(pipe).then(
       (r) => {
