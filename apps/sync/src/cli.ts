@@ -2,14 +2,6 @@
 import { Command, CommanderError } from 'commander';
 import { CofferCryptoError } from '@coffer/crypto';
 import { StorageError } from '@coffer/storage';
-import { authDriveCommand } from './commands/auth-drive.js';
-import { backupCommand } from './commands/backup.js';
-import { daemonCommand } from './commands/daemon.js';
-import { initCommand } from './commands/init.js';
-import { exportAgeCommand, writeOnlyCommand } from './commands/key.js';
-import { listCommand } from './commands/list.js';
-import { vaultChangePasswordCommand, vaultStatusCommand } from './commands/vault.js';
-import { restoreCommand, verifyCommand } from './commands/restore.js';
 import { quietSdkNotices } from './env.js';
 import { CofferError, EXIT } from './errors.js';
 
@@ -23,6 +15,14 @@ const program = new Command('coffer')
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'coffer: ')) });
 
 type Action = (...args: never[]) => Promise<number>;
+/**
+ * A command's code loads when it runs: a backup should not pay at start-up for the daemon's
+ * metrics, the restore path or the vault's password prompts.
+ */
+const lazy =
+  <M>(load: () => Promise<M>, pick: (module: M) => Action): Action =>
+  async (...args) =>
+    pick(await load())(...args);
 const globals = () => program.opts<{ debug?: boolean; jsonLogs?: boolean }>();
 const run =
   (action: Action) =>
@@ -38,7 +38,7 @@ program
   .requiredOption('--config <file>', 'config file')
   .option('--vault', 'escrow the key in the vault behind a password; keep only a write-only key here')
   .option('--password-file <file>', 'read the new vault password from this file (else COFFER_PASSWORD_FILE, else a prompt)')
-  .action(run(initCommand));
+  .action(run(lazy(() => import('./commands/init.js'), (m) => m.initCommand)));
 
 program
   .command('backup')
@@ -46,7 +46,7 @@ program
   .requiredOption('--config <file>', 'config file')
   .option('--source <name>', 'only this source')
   .option('--destination <name>', 'only this destination')
-  .action(run(backupCommand));
+  .action(run(lazy(() => import('./commands/backup.js'), (m) => m.backupCommand)));
 
 program
   .command('list')
@@ -55,7 +55,7 @@ program
   .option('--destination <name>', 'only this destination')
   .option('--key-file <file>', 'key file (default: the config’s)')
   .option('--json', 'print a JSON array')
-  .action(run(listCommand));
+  .action(run(lazy(() => import('./commands/list.js'), (m) => m.listCommand)));
 
 /** The options restore and verify share: which backup, and how to get the key that reads it. */
 function withReadOptions(command: Command): Command {
@@ -74,14 +74,14 @@ const restore = program
   .requiredOption('--config <file>', 'config file')
   .requiredOption('--to <dir>', 'where to restore')
   .option('--force', 'replace a non-empty DIR');
-withReadOptions(restore).action(run(restoreCommand));
+withReadOptions(restore).action(run(lazy(() => import('./commands/restore.js'), (m) => m.restoreCommand)));
 
 const verify = program
   .command('verify')
   .description('download and authenticate a backup completely, writing nothing')
   .argument('[id]', 'backup id, or "latest"', 'latest')
   .requiredOption('--config <file>', 'config file');
-withReadOptions(verify).action(run(verifyCommand));
+withReadOptions(verify).action(run(lazy(() => import('./commands/restore.js'), (m) => m.verifyCommand)));
 
 const key = program.command('key').description('export keys');
 key
@@ -89,14 +89,14 @@ key
   .description('print the age identity derived from the backup key')
   .option('--key-file <file>', 'the backup key file')
   .option('--config <file>', 'use the config’s key file')
-  .action(run(exportAgeCommand));
+  .action(run(lazy(() => import('./commands/key.js'), (m) => m.exportAgeCommand)));
 key
   .command('write-only')
   .description('write a key file that can make backups but not read them')
   .option('--key-file <file>', 'the backup key file')
   .option('--config <file>', 'use the config’s key file')
   .requiredOption('--out <file>', 'where to write the write-only key')
-  .action(run(writeOnlyCommand));
+  .action(run(lazy(() => import('./commands/key.js'), (m) => m.writeOnlyCommand)));
 
 program
   .command('auth')
@@ -107,23 +107,23 @@ program
   .option('--destination <name>', 'which drive destination')
   .requiredOption('--client-file <file>', 'OAuth client JSON (Desktop app) from Google Cloud Console')
   .option('--timeout <seconds>', 'how long to wait for the browser', '300')
-  .action(run(authDriveCommand));
+  .action(run(lazy(() => import('./commands/auth-drive.js'), (m) => m.authDriveCommand)));
 
 const vault = program.command('vault').description('the backup key vault');
-vault.command('status').description('password tries remaining and the newest anchored backup per source').requiredOption('--config <file>', 'config file').action(run(vaultStatusCommand));
+vault.command('status').description('password tries remaining and the newest anchored backup per source').requiredOption('--config <file>', 'config file').action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultStatusCommand)));
 vault
   .command('change-password')
   .description('change the vault password; backups need no re-encryption')
   .requiredOption('--config <file>', 'config file')
   .option('--password-file <file>', 'the current password, from a file')
   .option('--new-password-file <file>', 'the new password, from a file')
-  .action(run(vaultChangePasswordCommand));
+  .action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultChangePasswordCommand)));
 
 program
   .command('daemon')
   .description('run backups on the configured schedule until SIGINT/SIGTERM')
   .requiredOption('--config <file>', 'config file')
-  .action(run(daemonCommand));
+  .action(run(lazy(() => import('./commands/daemon.js'), (m) => m.daemonCommand)));
 
 /** One line on stderr that names the problem; a stack trace only with --debug. */
 function report(err: unknown): number {

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 
 export interface Progress {
   update(bytes: number, total: number): void;
@@ -10,6 +10,8 @@ const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 /** A bar with bytes, rate and ETA on a terminal; nothing otherwise (log lines say what happened). */
 export function createProgress(label: string, enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  // Loaded only for a terminal: runs from cron, the daemon and scripts never need it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
