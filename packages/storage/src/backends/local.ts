@@ -11,6 +11,8 @@ import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
 import { verifyLength } from '../verify-length.js';
 
+const FLUSH_EVERY_BYTES = 32 << 20;
+
 /** Uploads in progress live here, invisible to `list`, and are swept by `cleanupIncomplete`. */
 export const LOCAL_TEMP_DIR = '.coffer-incomplete';
 
@@ -99,6 +101,11 @@ export class LocalBackend implements StorageBackend {
     let handle: FileHandle | undefined;
     const checksum = createChecksum('crc32');
     let size = 0;
+    // Write-back starts every 32 MiB instead of at the end: otherwise the whole object waits in
+    // the page cache and the final fsync writes all of it while nothing else happens. One flush
+    // at a time, so a slow disk slows the writer down rather than piling up dirty pages.
+    let flushing: Promise<void> | undefined;
+    let unflushed = 0;
     try {
       handle = await open(temp, 'wx', 0o600);
       for await (const chunk of body) {
@@ -110,9 +117,17 @@ export class LocalBackend implements StorageBackend {
           written += bytesWritten;
         }
         size += chunk.length;
+        unflushed += chunk.length;
+        if (unflushed >= FLUSH_EVERY_BYTES) {
+          await flushing;
+          unflushed = 0;
+          flushing = handle.datasync();
+          flushing.catch(() => {}); // awaited before the next flush or the final fsync
+        }
         options.onProgress?.(size);
       }
       if (options.signal?.aborted) throw abortedError(this.name, key);
+      await flushing;
       await handle.sync();
       await handle.close();
       handle = undefined;
