@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { createArchive, newReport } from '../src/archive/create.js';
+import { BufferPool } from '../src/archive/buffer-pool.js';
+import { createArchive, newReport, PIECE_BYTES } from '../src/archive/create.js';
 import { scanSource } from '../src/archive/scan.js';
 
 async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { type: string; body: Buffer }>> {
@@ -26,7 +27,7 @@ async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { 
 const folder = () => mkdtempSync(join(tmpdir(), 'coffer-archive-'));
 
 describe('createArchive', () => {
-  it('keeps order and content across many small files and a few large ones (read-ahead)', async () => {
+  it('keeps order and content across many small files and a few large ones (read-ahead), with read buffers reused at once', async () => {
     const root = folder();
     const expected = new Map<string, Buffer>();
     for (let d = 0; d < 5; d++) {
@@ -42,11 +43,29 @@ describe('createArchive', () => {
     }
     const { entries } = await scanSource(root, []);
     const report = newReport();
-    const got = await entriesOf(createArchive(root, entries, report));
+    // Each piece goes back to the pool as soon as it is read here, and is overwritten there at
+    // once: the archive must never touch a piece again after handing it on.
+    const pool = new (class extends BufferPool {
+      override release(chunk: Uint8Array): boolean {
+        const ours = super.release(chunk);
+        if (ours) chunk.fill(0xee);
+        return ours;
+      }
+    })(PIECE_BYTES, 4);
+    const archive = createArchive(root, entries, report, pool);
+    let reused = 0;
+    const copied = (async function* () {
+      for await (const chunk of archive) {
+        yield Buffer.from(chunk as Buffer);
+        if (pool.release(chunk as Buffer)) reused += 1;
+      }
+    })();
+    const got = await entriesOf(copied);
     expect([...got.keys()]).toEqual(Array.from({ length: entries.length }, (_, i) => entries.at(i)!.rel));
     expect(entries.totalBytes).toBe([...expected.values()].reduce((n, b) => n + b.length, 0));
     for (const [name, body] of expected) expect(got.get(name)!.body.equals(body), name).toBe(true);
     expect(report).toMatchObject({ files: expected.size, changed: [], vanished: [], unreadable: [] });
+    expect(reused).toBe(5 * 3); // every full 1 MiB piece of the five 3 MiB files came from the pool
     rmSync(root, { recursive: true });
   });
 

@@ -23,6 +23,11 @@ export interface EncryptOptions {
   readonly aead?: Aead;
   /** Tests only: deterministic randomness for byte-for-byte comparisons. */
   readonly random?: (n: number) => Uint8Array;
+  /**
+   * Called with each written chunk once the stream holds no reference to it, not even a view: the
+   * writer may then reuse its memory. Chunks still queued when the stream fails are never passed.
+   */
+  readonly onConsumed?: (chunk: Uint8Array) => void;
 }
 
 /** Builds the complete header (SPEC §3–4) and returns it with the payload key. */
@@ -47,13 +52,16 @@ export function buildHeader(options: EncryptOptions): { header: Uint8Array; payl
 /** Plaintext in, Coffer backup (a valid age file) out, in 64 KiB chunks: memory stays bounded. */
 export class EncryptStream extends Transform {
   readonly metadata: BackupMetadata;
-  private readonly queue = new ByteQueue();
+  private readonly queue: ByteQueue;
   private readonly sealer: ChunkSealer;
+  private readonly onConsumed: ((chunk: Uint8Array) => void) | undefined;
 
   constructor(options: EncryptOptions) {
     super();
     const { header, payloadKey: key, metadata } = buildHeader(options);
     this.metadata = metadata;
+    this.onConsumed = options.onConsumed;
+    this.queue = new ByteQueue(options.onConsumed !== undefined);
     // The native batcher is OpenSSL too; a test that passes its own AEAD gets exactly that AEAD.
     this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, nativeAddon);
     this.push(header);
@@ -69,7 +77,10 @@ export class EncryptStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     this.sealFullChunks()
-      .then(() => void this.push(this.sealer.sealLast(this.queue.take(this.queue.length))))
+      .then(() => {
+        this.push(this.sealer.sealLast(this.queue.take(this.queue.length)));
+        this.release();
+      })
       .then(() => callback(), callback);
   }
 
@@ -79,7 +90,15 @@ export class EncryptStream extends Transform {
    */
   private async sealFullChunks(): Promise<void> {
     const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
-    if (full > 0) this.push(await this.sealer.sealFull(this.queue, full));
+    if (full <= 0) return;
+    this.push(await this.sealer.sealFull(this.queue, full));
+    // Only now: the thread-pool jobs read from views into these chunks until they finish.
+    this.release();
+  }
+
+  private release(): void {
+    const dropped = this.queue.takeDropped();
+    if (this.onConsumed) for (const chunk of dropped) this.onConsumed(chunk);
   }
 }
 

@@ -48,7 +48,14 @@ function split(data: Uint8Array, writeSize: number): Buffer[] {
 
 export async function encrypt(
   data: Uint8Array,
-  opts: { key?: WriteOnlyKey; writeSize?: number; aead?: Aead; random?: (n: number) => Uint8Array; generation?: number } = {},
+  opts: {
+    key?: WriteOnlyKey;
+    writeSize?: number;
+    aead?: Aead;
+    random?: (n: number) => Uint8Array;
+    generation?: number;
+    onConsumed?: (chunk: Uint8Array) => void;
+  } = {},
 ): Promise<Buffer> {
   const out: Buffer[] = [];
   const stream = createEncryptStream({
@@ -56,6 +63,7 @@ export async function encrypt(
     metadata: metadata(opts.generation),
     aead: opts.aead,
     random: opts.random,
+    onConsumed: opts.onConsumed,
   });
   await pipeline(Readable.from(split(data, opts.writeSize ?? 65_536)), stream, async (src: AsyncIterable<Buffer>) => {
     for await (const c of src) out.push(c);

@@ -51,6 +51,29 @@ describe('round trip', () => {
     }
   });
 
+  it('hands each written chunk back once, only when done with it: chunks overwritten at once leave the backup intact', async () => {
+    for (const aead of [undefined, nodeAead]) {
+      for (const [length, writeSize] of [[150 * K + 5, 1 << 20], [40 * K + 5, 100_000], [3 * K, 7_000], [K, K], [1, 1], [0, 1]] as const) {
+        const data = pseudoRandom(length, 5);
+        const seen = new Set<Uint8Array>();
+        let consumed = 0;
+        const poisoned = await encrypt(data, {
+          aead,
+          random: fixedRandom(length),
+          writeSize,
+          onConsumed: (chunk) => {
+            expect(seen.has(chunk)).toBe(false);
+            seen.add(chunk);
+            consumed += chunk.length;
+            chunk.fill(0xff); // what a writer reusing the memory at once would do
+          },
+        });
+        expect(poisoned.equals(await encrypt(data, { aead: nobleAead, random: fixedRandom(length), writeSize }))).toBe(true);
+        expect(consumed).toBe(length);
+      }
+    }
+  });
+
   it('the ciphertext size is header + 16 per chunk, independent of content', async () => {
     const a = await encrypt(pseudoRandom(3 * K, 1));
     const b = await encrypt(Buffer.alloc(3 * K));

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { chunkPassThrough } from '../chunk-pass-through.js';
+import type { BufferPool } from './buffer-pool.js';
 import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import type { ArchiveEntry } from './scan.js';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 
-const PIECE_BYTES = 1 << 20;
+/** Large files are streamed in pieces of this size. */
+export const PIECE_BYTES = 1 << 20;
 
 export interface ArchiveReport {
   files: number;
@@ -39,7 +41,11 @@ export interface EntryList {
   at(index: number): ArchiveEntry | undefined;
 }
 
-export function createArchive(root: string, entries: EntryList, report: ArchiveReport): Readable {
+/**
+ * `pool`: where 1 MiB pieces of large files are read into. The archive's consumer releases them;
+ * the archive never touches a piece again after handing it on.
+ */
+export function createArchive(root: string, entries: EntryList, report: ArchiveReport, pool?: BufferPool): Readable {
   const pack = tarPack();
   const out = chunkPassThrough();
   pack.on('error', (err) => out.destroy(err));
@@ -91,7 +97,7 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
             report.bytes += entry.size;
             break;
           case 'open':
-            await streamFile(pack, header, loaded.fd, entry, report, out);
+            await streamFile(pack, header, loaded.fd, entry, report, out, pool);
             report.files += 1;
             report.bytes += entry.size;
             break;
@@ -109,7 +115,7 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
 }
 
 /** Streams exactly `entry.size` bytes of an open file, zero-filled if it shrank; reports changes. */
-async function streamFile(pack: Pack, header: Headers, fd: number, entry: ArchiveEntry, report: ArchiveReport, out: Readable): Promise<void> {
+async function streamFile(pack: Pack, header: Headers, fd: number, entry: ArchiveEntry, report: ArchiveReport, out: Readable, pool?: BufferPool): Promise<void> {
   try {
     const sink = pack.entry({ ...header, size: entry.size });
     // Listen at once: when the archive is torn down (abort), the entry errors too.
@@ -121,12 +127,15 @@ async function streamFile(pack: Pack, header: Headers, fd: number, entry: Archiv
     };
     let sent = 0;
     while (sent < entry.size) {
-      // A fresh buffer per piece: the archive holds on to what it was given until it is sent.
-      const piece = Buffer.allocUnsafe(Math.min(PIECE_BYTES, entry.size - sent));
-      const { bytesRead } = await readFd(fd, piece, 0, piece.length, sent);
+      // A buffer of its own per piece (fresh, or one the consumer released): the archive and
+      // what follows hold on to what they were given until it is sent.
+      const length = Math.min(PIECE_BYTES, entry.size - sent);
+      const piece = pool && length === pool.size ? pool.take() : Buffer.allocUnsafe(length);
+      const { bytesRead } = await readFd(fd, piece, 0, length, sent);
       if (bytesRead === 0) break;
       sent += bytesRead;
-      await write(piece.subarray(0, bytesRead));
+      // The whole piece, not a view of it, so that the pool knows it when it comes back.
+      await write(bytesRead === piece.length ? piece : piece.subarray(0, bytesRead));
     }
     if (sent < entry.size) {
       report.changed.push(entry.rel);

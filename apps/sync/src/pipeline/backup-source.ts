@@ -3,7 +3,8 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
 import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
-import { createArchive, newReport, type ArchiveReport } from '../archive/create.js';
+import { BufferPool } from '../archive/buffer-pool.js';
+import { createArchive, newReport, PIECE_BYTES, type ArchiveReport } from '../archive/create.js';
 import { scanSource } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
 import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
@@ -89,10 +90,13 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   if (entries.length >= MANY_ENTRIES) keepHeapTight();
   const total = entries.totalBytes;
   const report = newReport(skipped);
-  const archive = createArchive(source.path, entries, report);
+  // Encryption hands the archive's read buffers back once it has sealed them.
+  const pool = new BufferPool(PIECE_BYTES, 16);
+  const archive = createArchive(source.path, entries, report, pool);
   const encrypt = createEncryptStream({
     key,
     metadata: { backupId, source: source.name, createdAt: now.toISOString(), generation },
+    onConsumed: (chunk) => pool.release(chunk),
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {

@@ -1,12 +1,36 @@
 /** A FIFO of byte chunks that hands out exact-size pieces, copying only when a piece spans chunks. */
 export class ByteQueue {
   private chunks: Buffer[] = [];
+  /** The chunks as pushed, in step with `chunks` (whose head may be a view of what is left). */
+  private originals: Uint8Array[] = [];
+  /** Pushed chunks whose every byte has been taken, oldest first; see `takeDropped`. */
+  private dropped: Uint8Array[] = [];
   length = 0;
+
+  /** `trackDropped`: remember fully taken chunks for `takeDropped` (which must then be called). */
+  constructor(private readonly trackDropped = false) {}
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.originals.push(chunk);
     this.length += chunk.length;
+  }
+
+  /**
+   * The pushed chunks fully taken since the last call. Pieces handed out may be views into them,
+   * so they are only free once whoever holds those pieces is done with them.
+   */
+  takeDropped(): Uint8Array[] {
+    const dropped = this.dropped;
+    this.dropped = [];
+    return dropped;
+  }
+
+  private shift(): void {
+    this.chunks.shift();
+    const original = this.originals.shift()!;
+    if (this.trackDropped) this.dropped.push(original);
   }
 
   /** Bytes in the first chunk: what `take` can hand out without copying. */
@@ -33,7 +57,7 @@ export class ByteQueue {
     const first = this.chunks[0];
     if (first && first.length >= n) {
       this.length -= n;
-      if (first.length === n) this.chunks.shift();
+      if (first.length === n) this.shift();
       else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
@@ -44,7 +68,7 @@ export class ByteQueue {
       const k = Math.min(c.length, n - filled);
       c.copy(out, filled, 0, k);
       filled += k;
-      if (k === c.length) this.chunks.shift();
+      if (k === c.length) this.shift();
       else this.chunks[0] = c.subarray(k);
     }
     this.length -= n;
