@@ -10,7 +10,7 @@ import type { KeyMaterial } from './key-hierarchy.js';
 import type { BackupMetadata } from './metadata.js';
 import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
-import { ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
+import { BATCH_BYTES, ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
 
 type HeaderOpener = (header: ParsedHeader) => { fileKey: Uint8Array; metadata: BackupMetadata | null };
 
@@ -76,23 +76,23 @@ export class DecryptStream extends Transform {
     } catch (err) {
       return callback(err as Error);
     }
-    // Hold back one sealed chunk until a byte after it arrives: only the end says which is last.
-    const full = Math.floor((this.queue.length - 1) / SEALED_CHUNK_BYTES);
-    if (full <= 0) return callback();
-    this.opener!.openFull(this.queue, full).then((plaintext) => {
-      this.push(plaintext);
-      callback();
-    }, callback);
+    // Small reads wait in the queue for a batch: a thread-pool round trip per few chunks costs
+    // more than the opening.
+    if (this.queue.length <= BATCH_BYTES) return callback();
+    this.openFullChunks().then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    try {
-      if (!this.opener) throw corrupted();
-      this.push(this.opener.openLast(this.queue.take(this.queue.length)));
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
+    if (!this.opener) return callback(corrupted());
+    this.openFullChunks()
+      .then(() => void this.push(this.opener!.openLast(this.queue.take(this.queue.length))))
+      .then(() => callback(), callback);
+  }
+
+  /** Opens every queued sealed chunk but the last: only the end of the stream says which is last. */
+  private async openFullChunks(): Promise<void> {
+    const full = Math.floor((this.queue.length - 1) / SEALED_CHUNK_BYTES);
+    if (full > 0) this.push(await this.opener!.openFull(this.queue, full));
   }
 
   private readHeader(): boolean {

@@ -10,10 +10,7 @@ import type { WriteOnlyKey } from './key-hierarchy.js';
 import { encodeMetadata, type BackupMetadata, type BackupMetadataInput } from './metadata.js';
 import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
-import { CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
-
-/** Plaintext gathered before sealing a batch of chunks. */
-const BATCH_BYTES = 4 << 20;
+import { BATCH_BYTES, CHUNK_BYTES, ChunkSealer, PAYLOAD_NONCE_BYTES, payloadKey } from './stream/stream-cipher.js';
 
 export interface EncryptOptions {
   /** The write-only key suffices (SPEC §2); a full KeyMaterial works too. */
