@@ -90,7 +90,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   if (entries.length >= MANY_ENTRIES) keepHeapTight();
   const total = entries.totalBytes;
   const report = newReport(skipped);
-  // Encryption hands the archive's read buffers back once it has sealed them.
+  // Encryption hands the archive's read buffers and coalesced pieces back once it has sealed them.
   const pool = new BufferPool(PIECE_BYTES, 16);
   const archive = createArchive(source.path, entries, report, pool);
   const encrypt = createEncryptStream({
@@ -100,7 +100,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
-    for await (const chunk of coalesce(src)) {
+    for await (const chunk of coalesce(src, pool)) {
       plainBytes += chunk.length;
       options.onProgress?.(Math.min(plainBytes, total), total);
       yield chunk;

@@ -1,31 +1,47 @@
+import type { BufferPool } from '../archive/buffer-pool.js';
+
 /** Chunks at least this large pass through untouched. */
 const LARGE_BYTES = 256 << 10;
-/** Small chunks are joined into pieces of about this size. */
-const PIECE_BYTES = 1 << 20;
 
 /**
- * Joins runs of small chunks (tar headers, small files) into pieces of about 1 MiB and passes
- * large chunks through without a copy. Every later stage costs something per chunk, and an archive
- * of many small files would otherwise reach them in tens of thousands of pieces.
+ * Joins runs of small chunks (tar headers, small files) into pieces of `pool.size` bytes, copied
+ * into the pool's buffers, and passes large chunks through without a copy. Every later stage costs
+ * something per chunk, and an archive of many small files would otherwise reach them in tens of
+ * thousands of pieces. What is left over before a large chunk or at the end goes out as is.
  */
-export async function* coalesce(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* coalesce(source: AsyncIterable<Uint8Array>, pool: BufferPool): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
-  const flush = () => {
+  const rest = () => {
     const piece = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
     return piece;
   };
+  /** Fills one pooled piece from the front of `pending`; a chunk cut in two leaves its tail there. */
+  const full = () => {
+    const piece = pool.take();
+    let filled = 0;
+    while (filled < piece.length) {
+      const chunk = pending[0]!;
+      const n = Math.min(chunk.length, piece.length - filled);
+      piece.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled);
+      filled += n;
+      if (n === chunk.length) pending.shift();
+      else pending[0] = chunk.subarray(n);
+    }
+    pendingBytes -= piece.length;
+    return piece;
+  };
   for await (const chunk of source) {
     if (chunk.length >= LARGE_BYTES) {
-      if (pendingBytes > 0) yield flush();
+      if (pendingBytes > 0) yield rest();
       yield chunk;
       continue;
     }
     pending.push(chunk);
     pendingBytes += chunk.length;
-    if (pendingBytes >= PIECE_BYTES) yield flush();
+    while (pendingBytes >= pool.size) yield full();
   }
-  if (pendingBytes > 0) yield flush();
+  if (pendingBytes > 0) yield rest();
 }
