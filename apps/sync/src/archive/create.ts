@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { chunkPassThrough } from '../chunk-pass-through.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { SlabAllocator } from './slab-allocator.js';
 import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import type { ArchiveEntry } from './scan.js';
@@ -41,11 +42,18 @@ export interface EntryList {
   at(index: number): ArchiveEntry | undefined;
 }
 
-/**
- * `pool`: where 1 MiB pieces of large files are read into. The archive's consumer releases them;
- * the archive never touches a piece again after handing it on.
- */
-export function createArchive(root: string, entries: EntryList, report: ArchiveReport, pool?: BufferPool): Readable {
+export interface ArchiveBuffers {
+  /** Where 1 MiB pieces of large files are read into. The archive's consumer releases them. */
+  readonly pool?: BufferPool;
+  /** Where small files up to `slabBytes` are read into. The archive's consumer frees them. */
+  readonly slabs?: SlabAllocator;
+  readonly slabBytes?: number;
+}
+
+/** The archive never touches a buffer from `buffers` again after handing it on. */
+export function createArchive(root: string, entries: EntryList, report: ArchiveReport, buffers: ArchiveBuffers = {}): Readable {
+  const { pool, slabs, slabBytes = 0 } = buffers;
+  const alloc = (size: number) => (slabs && size > 0 && size <= slabBytes ? slabs.alloc(size) : Buffer.allocUnsafe(size));
   const pack = tarPack();
   const out = chunkPassThrough();
   pack.on('error', (err) => out.destroy(err));
@@ -58,7 +66,7 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
     while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
       const entry = entries.at(next++)!;
       if (isSmallFile(entry)) aheadBytes += entry.size;
-      const loaded = loadEntry(join(root, entry.rel), entry);
+      const loaded = loadEntry(join(root, entry.rel), entry, alloc);
       loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
       ahead.push({ entry, loaded });
     }

@@ -41,10 +41,11 @@ export function unchanged(fd: number, entry: ArchiveEntry): boolean {
 }
 
 /**
- * Loads one scanned entry. Files are opened with O_NOFOLLOW: a file swapped for a symlink since
- * the scan is not followed to whatever it points at.
+ * Loads one scanned entry; a small file's bytes go into a buffer from `alloc`. Files are opened
+ * with O_NOFOLLOW: a file swapped for a symlink since the scan is not followed to whatever it
+ * points at.
  */
-export async function loadEntry(path: string, entry: ArchiveEntry): Promise<LoadedEntry> {
+export async function loadEntry(path: string, entry: ArchiveEntry, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Promise<LoadedEntry> {
   if (entry.type === 'directory') return { kind: 'directory' };
   if (entry.type === 'symlink') {
     try {
@@ -61,7 +62,7 @@ export async function loadEntry(path: string, entry: ArchiveEntry): Promise<Load
   }
   if (entry.size > SMALL_FILE_BYTES) return { kind: 'open', fd };
   try {
-    const data = Buffer.allocUnsafe(entry.size);
+    const data = alloc(entry.size);
     let filled = 0;
     while (filled < entry.size) {
       const { bytesRead } = await readFd(fd, data, filled, entry.size - filled, filled);

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
 import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
 import { BufferPool } from '../archive/buffer-pool.js';
+import { SlabAllocator } from '../archive/slab-allocator.js';
 import { createArchive, newReport, PIECE_BYTES, type ArchiveReport } from '../archive/create.js';
 import { scanSource } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
@@ -14,7 +15,7 @@ import { CofferError, EXIT } from '../errors.js';
 import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
-import { coalesce } from './coalesce.js';
+import { coalesce, LARGE_BYTES } from './coalesce.js';
 import { tee, type TeeResult } from './tee.js';
 import { sha256Of } from './verify.js';
 
@@ -90,9 +91,11 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   if (entries.length >= MANY_ENTRIES) keepHeapTight();
   const total = entries.totalBytes;
   const report = newReport(skipped);
-  // Encryption hands the archive's read buffers and coalesced pieces back once it has sealed them.
-  const pool = new BufferPool(PIECE_BYTES, 16);
-  const archive = createArchive(source.path, entries, report, pool);
+  // Encryption hands the archive's read buffers and coalesced pieces back once it has sealed
+  // them; small files are read into slabs, freed once coalesced (every one of them is copied).
+  const pool = new BufferPool(PIECE_BYTES, 24);
+  const slabs = new SlabAllocator(pool);
+  const archive = createArchive(source.path, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1 });
   const encrypt = createEncryptStream({
     key,
     metadata: { backupId, source: source.name, createdAt: now.toISOString(), generation },
@@ -100,7 +103,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
-    for await (const chunk of coalesce(src, pool)) {
+    for await (const chunk of coalesce(src, pool, (copied) => slabs.free(copied))) {
       plainBytes += chunk.length;
       options.onProgress?.(Math.min(plainBytes, total), total);
       yield chunk;
