@@ -3,7 +3,8 @@
  *
  * This composes OpenSSL's audited AEAD, the same one node:crypto uses (Node exports its OpenSSL
  * symbols to addons); it adds no cryptography of its own. What it saves is overhead: one call seals
- * or opens many 64 KiB chunks straight into a caller-owned buffer, off the JavaScript thread.
+ * or opens many 64 KiB chunks, read from the caller's buffers where they lie (a chunk split across
+ * two is gathered), straight into a caller-owned buffer, off the JavaScript thread.
  * Only full, non-final chunks come through here; the final chunk stays on the JavaScript path.
  */
 #include <node_api.h>
@@ -20,17 +21,51 @@
 #define MAX_SAFE 9007199254740991.0 /* 2^53 - 1: counters arrive as JavaScript numbers */
 
 typedef struct {
+  const uint8_t *data;
+  size_t length;
+  napi_ref ref; /* keeps the buffer alive until the thread pool is done with it */
+} Span;
+
+typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref input_ref, output_ref;
+  napi_ref output_ref;
   uint8_t key[KEY_BYTES];
-  const uint8_t *input;
+  /* The input: these spans laid end to end; a unit may straddle two or more of them. */
+  Span *spans;
+  size_t span_count;
   uint8_t *output;
   size_t chunks;
   uint64_t counter;
   int seal; /* 1: seal, 0: open */
   int ok;
 } Job;
+
+/* Walks the spans unit by unit: a unit inside one span is used in place, one that straddles
+ * spans is gathered into `gather` (a unit's worth of scratch memory). */
+typedef struct {
+  const Span *spans;
+  size_t index, offset;
+} Cursor;
+
+static const uint8_t *next_unit(Cursor *c, size_t unit, uint8_t *gather) {
+  while (c->spans[c->index].length == c->offset) c->index++, c->offset = 0;
+  const Span *s = &c->spans[c->index];
+  if (s->length - c->offset >= unit) {
+    const uint8_t *p = s->data + c->offset;
+    c->offset += unit;
+    return p;
+  }
+  for (size_t got = 0; got < unit;) {
+    while (c->spans[c->index].length == c->offset) c->index++, c->offset = 0;
+    s = &c->spans[c->index];
+    size_t n = s->length - c->offset < unit - got ? s->length - c->offset : unit - got;
+    memcpy(gather + got, s->data + c->offset, n);
+    got += n;
+    c->offset += n;
+  }
+  return gather;
+}
 
 /* age STREAM nonce: 11-byte big-endian counter, then the last-chunk flag (always 0 here). */
 static void chunk_nonce(uint8_t nonce[12], uint64_t counter) {
@@ -41,14 +76,15 @@ static void chunk_nonce(uint8_t nonce[12], uint64_t counter) {
   }
 }
 
-static int seal_chunks(Job *j) {
+static int seal_chunks(Job *j, uint8_t *gather) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (!ctx) return 0;
+  Cursor cursor = {j->spans, 0, 0};
   int ok = EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, j->key, NULL);
   for (size_t i = 0; ok && i < j->chunks; i++) {
     uint8_t nonce[12];
     int len = 0;
-    const uint8_t *in = j->input + i * CHUNK;
+    const uint8_t *in = next_unit(&cursor, CHUNK, gather);
     uint8_t *out = j->output + i * SEALED;
     chunk_nonce(nonce, j->counter + i);
     ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) && EVP_EncryptUpdate(ctx, out, &len, in, CHUNK) &&
@@ -59,15 +95,16 @@ static int seal_chunks(Job *j) {
   return ok;
 }
 
-static int open_chunks(Job *j) {
+static int open_chunks(Job *j, uint8_t *gather) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   if (!ctx) return 0;
+  Cursor cursor = {j->spans, 0, 0};
   int ok = EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, j->key, NULL);
   for (size_t i = 0; ok && i < j->chunks; i++) {
     uint8_t nonce[12];
     uint8_t tag[TAG];
     int len = 0;
-    const uint8_t *in = j->input + i * SEALED;
+    const uint8_t *in = next_unit(&cursor, SEALED, gather);
     uint8_t *out = j->output + i * CHUNK;
     chunk_nonce(nonce, j->counter + i);
     memcpy(tag, in + CHUNK, TAG);
@@ -84,7 +121,13 @@ static int open_chunks(Job *j) {
 static void execute(napi_env env, void *data) {
   (void)env;
   Job *j = data;
-  j->ok = j->seal ? seal_chunks(j) : open_chunks(j);
+  uint8_t *gather = malloc(SEALED);
+  j->ok = gather && (j->seal ? seal_chunks(j, gather) : open_chunks(j, gather));
+  if (!gather && !j->seal) OPENSSL_cleanse(j->output, j->chunks * CHUNK);
+  if (gather) {
+    OPENSSL_cleanse(gather, SEALED); /* it may hold plaintext */
+    free(gather);
+  }
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -92,10 +135,11 @@ static void complete(napi_env env, napi_status status, void *data) {
   napi_value result;
   napi_get_boolean(env, status == napi_ok && j->ok, &result);
   napi_resolve_deferred(env, j->deferred, result);
-  napi_delete_reference(env, j->input_ref);
+  for (size_t i = 0; i < j->span_count; i++) napi_delete_reference(env, j->spans[i].ref);
   napi_delete_reference(env, j->output_ref);
   napi_delete_async_work(env, j->work);
   OPENSSL_cleanse(j->key, KEY_BYTES);
+  free(j->spans);
   free(j);
 }
 
@@ -109,41 +153,67 @@ static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *length) 
   return 1;
 }
 
-/* (key: Uint8Array(32), counter: number, input: Uint8Array, output: Uint8Array) => Promise<boolean> */
+/* (key: Uint8Array(32), counter: number, inputs: Uint8Array[], output: Uint8Array) => Promise<boolean> */
 static napi_value start(napi_env env, napi_callback_info info, int seal) {
   size_t argc = 4;
   napi_value argv[4];
-  uint8_t *key, *input, *output;
-  size_t key_len, in_len, out_len;
+  uint8_t *key, *output;
+  size_t key_len, out_len;
+  uint32_t span_count = 0;
+  bool is_array = false;
   double counter;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !bytes_of(env, argv[0], &key, &key_len) ||
-      napi_get_value_double(env, argv[1], &counter) != napi_ok || !bytes_of(env, argv[2], &input, &in_len) ||
-      !bytes_of(env, argv[3], &output, &out_len)) {
-    napi_throw_type_error(env, NULL, "expected (key, counter, input, output)");
+      napi_get_value_double(env, argv[1], &counter) != napi_ok || napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[2], &span_count) != napi_ok || !bytes_of(env, argv[3], &output, &out_len)) {
+    napi_throw_type_error(env, NULL, "expected (key, counter, inputs, output)");
     return NULL;
+  }
+  Job *j = calloc(1, sizeof(Job));
+  Span *spans = calloc(span_count ? span_count : 1, sizeof(Span));
+  if (!j || !spans) {
+    free(j);
+    free(spans);
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  size_t in_len = 0;
+  for (uint32_t i = 0; i < span_count; i++) {
+    napi_value element;
+    uint8_t *data;
+    size_t length;
+    if (napi_get_element(env, argv[2], i, &element) != napi_ok || !bytes_of(env, element, &data, &length)) {
+      free(j);
+      free(spans);
+      napi_throw_type_error(env, NULL, "expected (key, counter, inputs, output)");
+      return NULL;
+    }
+    spans[i].data = data;
+    spans[i].length = length;
+    in_len += length;
   }
   size_t in_unit = seal ? CHUNK : SEALED, out_unit = seal ? SEALED : CHUNK;
   size_t chunks = in_len / in_unit;
   /* Validate at the boundary: every length and the counter range, before any memory is touched. */
   if (key_len != KEY_BYTES || in_len == 0 || in_len % in_unit != 0 || out_len != chunks * out_unit || !(counter >= 0) ||
       counter != (double)(uint64_t)counter || counter + (double)chunks > MAX_SAFE) {
+    free(j);
+    free(spans);
     napi_throw_range_error(env, NULL, "bad key, counter or buffer length");
     return NULL;
   }
-  Job *j = calloc(1, sizeof(Job));
-  if (!j) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
   memcpy(j->key, key, KEY_BYTES);
-  j->input = input;
+  j->spans = spans;
+  j->span_count = span_count;
   j->output = output;
   j->chunks = chunks;
   j->counter = (uint64_t)counter;
   j->seal = seal;
-  napi_value promise, name;
-  /* The references keep both buffers alive until the thread pool is done with them. */
-  napi_create_reference(env, argv[2], 1, &j->input_ref);
+  napi_value promise, name, element;
+  /* The references keep every buffer alive until the thread pool is done with them. */
+  for (uint32_t i = 0; i < span_count; i++) {
+    napi_get_element(env, argv[2], i, &element);
+    napi_create_reference(env, element, 1, &spans[i].ref);
+  }
   napi_create_reference(env, argv[3], 1, &j->output_ref);
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_string_utf8(env, "coffer:stream-chunks", NAPI_AUTO_LENGTH, &name);

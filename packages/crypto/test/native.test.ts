@@ -27,7 +27,7 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
     for (const counter of [0, 1, 255, 2 ** 40 + 7, 2 ** 53 - 4]) {
       const input = pseudoRandom(3 * K, counter % 1000);
       const output = Buffer.alloc(3 * SEALED);
-      expect(await native.sealChunks(key, counter, input, output)).toBe(true);
+      expect(await native.sealChunks(key, counter, [input], output)).toBe(true);
       for (let i = 0; i < 3; i++) {
         const expected = chacha20poly1305(key, nonce(BigInt(counter) + BigInt(i))).encrypt(input.subarray(i * K, (i + 1) * K));
         expect(Buffer.from(expected).equals(output.subarray(i * SEALED, (i + 1) * SEALED))).toBe(true);
@@ -38,29 +38,47 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
   it('opens what it sealed', async () => {
     const input = pseudoRandom(4 * K, 1);
     const sealed = Buffer.alloc(4 * SEALED);
-    await native.sealChunks(key, 9, input, sealed);
+    await native.sealChunks(key, 9, [input], sealed);
     const opened = Buffer.alloc(4 * K);
-    expect(await native.openChunks(key, 9, sealed, opened)).toBe(true);
+    expect(await native.openChunks(key, 9, [sealed], opened)).toBe(true);
     expect(opened.equals(input)).toBe(true);
+  });
+
+  /** `data` cut at `cuts` into views, as a queue of reads hands them over. */
+  const cut = (data: Buffer, cuts: number[]) => [0, ...cuts].map((from, i) => data.subarray(from, [...cuts, data.length][i]));
+
+  it('reads input split anywhere, chunks straddling two or more pieces included, exactly as if whole', async () => {
+    const input = pseudoRandom(5 * K, 3);
+    const whole = Buffer.alloc(5 * SEALED);
+    await native.sealChunks(key, 4, [input], whole);
+    const splits = [[1], [K - 1], [K], [K + 1], [100, 200, 300], [K / 2, K / 2 + 1, 3 * K + 7], [0, 0, 2 * K, 2 * K, 5 * K]];
+    for (const cuts of splits) {
+      const sealed = Buffer.alloc(5 * SEALED);
+      expect(await native.sealChunks(key, 4, cut(input, cuts), sealed)).toBe(true);
+      expect(sealed.equals(whole), `seal, cut at ${cuts}`).toBe(true);
+      const opened = Buffer.alloc(5 * K);
+      expect(await native.openChunks(key, 4, cut(whole, cuts.map((c) => Math.min(c + 16 * Math.floor(c / K), 5 * SEALED))), opened)).toBe(true);
+      expect(opened.equals(input), `open, cut near ${cuts}`).toBe(true);
+    }
   });
 
   it('refuses a flipped bit, a wrong counter or a wrong key, and releases only zeros', async () => {
     const input = pseudoRandom(4 * K, 2);
     const sealed = Buffer.alloc(4 * SEALED);
-    await native.sealChunks(key, 0, input, sealed);
+    await native.sealChunks(key, 0, [input], sealed);
     const flipped = Buffer.from(sealed);
     flipped[3 * SEALED + 100]! ^= 0x10;
     const otherKey = new Uint8Array(key);
     otherKey[0]! ^= 1;
     for (const [k, counter, bytes] of [[key, 0, flipped], [key, 1, sealed], [otherKey, 0, sealed]] as const) {
       const opened = Buffer.alloc(4 * K, 0xee);
-      expect(await native.openChunks(k, counter, bytes, opened)).toBe(false);
+      expect(await native.openChunks(k, counter, cut(bytes, [SEALED + 5]), opened)).toBe(false);
       expect(opened.equals(Buffer.alloc(4 * K))).toBe(true);
     }
   });
 
   it('validates every argument before touching memory', () => {
-    const inp = Buffer.alloc(K);
+    const inp = [Buffer.alloc(K)];
     const out = Buffer.alloc(SEALED);
     const bad: unknown[][] = [
       [key.subarray(1), 0, inp, out],
@@ -68,14 +86,18 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
       [key, 0.5, inp, out],
       [key, Number.NaN, inp, out],
       [key, 2 ** 53, inp, out],
-      [key, 0, Buffer.alloc(K - 1), out],
-      [key, 0, Buffer.alloc(0), Buffer.alloc(0)],
+      [key, 0, [Buffer.alloc(K - 1)], out],
+      [key, 0, [Buffer.alloc(K / 2), Buffer.alloc(K / 2 + 1)], out],
+      [key, 0, [Buffer.alloc(0)], Buffer.alloc(0)],
+      [key, 0, [], Buffer.alloc(0)],
       [key, 0, inp, Buffer.alloc(SEALED - 1)],
       [key, 0, inp, 'not bytes'],
-      [key, 0, new Uint16Array(K / 2), out],
+      [key, 0, Buffer.alloc(K), out],
+      [key, 0, [Buffer.alloc(K / 2), 'not bytes'], out],
+      [key, 0, [new Uint16Array(K / 2)], out],
       [key, 0, inp],
     ];
     for (const args of bad) expect(() => (native.sealChunks as (...a: unknown[]) => unknown)(...args)).toThrow(/expected|bad key/);
-    expect(() => native.openChunks(key, 0, Buffer.alloc(SEALED + 1), Buffer.alloc(K))).toThrow(/bad key/);
+    expect(() => native.openChunks(key, 0, [Buffer.alloc(SEALED + 1)], Buffer.alloc(K))).toThrow(/bad key/);
   });
 });

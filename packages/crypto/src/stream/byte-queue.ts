@@ -33,23 +33,19 @@ export class ByteQueue {
     if (this.trackDropped) this.dropped.push(original);
   }
 
-  /** Bytes in the first chunk: what `take` can hand out without copying. */
-  get headLength(): number {
-    return this.chunks[0]?.length ?? 0;
-  }
-
-  /**
-   * Removes `count` units of `unit` bytes as few pieces as it can: each piece is a view into one
-   * input chunk, except a unit spanning two chunks, which is copied. The caller checks `length`.
-   */
-  takeUnits(count: number, unit: number): Buffer[] {
-    const pieces: Buffer[] = [];
-    while (count > 0) {
-      const n = Math.max(1, Math.min(count, Math.floor(this.headLength / unit)));
-      pieces.push(this.take(n * unit));
-      count -= n;
+  /** Removes exactly `n` bytes as views into the chunks that hold them, copying nothing. */
+  takeViews(n: number): Buffer[] {
+    const views: Buffer[] = [];
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      const k = Math.min(first.length, n);
+      views.push(first.subarray(0, k));
+      if (k === first.length) this.shift();
+      else this.chunks[0] = first.subarray(k);
+      this.length -= k;
+      n -= k;
     }
-    return pieces;
+    return views;
   }
 
   /** Removes and returns exactly `n` bytes; the caller checks `length` first. */

@@ -31,26 +31,35 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
   return nonce;
 }
 
-type ChunkJob = (counter: number, input: Uint8Array, output: Uint8Array) => Promise<boolean>;
+type ChunkJob = (counter: number, inputs: Buffer[], output: Uint8Array) => Promise<boolean>;
+
+/** The views covering bytes [start, end) of `views` laid end to end. */
+function slice(views: readonly Buffer[], start: number, end: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const view of views) {
+    const from = Math.max(start, at);
+    const to = Math.min(end, at + view.length);
+    if (from < to) out.push(view.subarray(from - at, to - at));
+    at += view.length;
+  }
+  return out;
+}
 
 /**
- * Runs `job` over `count` whole units taken from `queue`, in pieces of at most half the batch, so
- * that two thread-pool jobs (one per core here) run at once. Resolves to the output, or null if any
- * piece failed. A piece may not be touched while its job runs, so none is handed back before all settle.
+ * Runs `job` over `count` whole units taken from `queue`, in two halves, so that two thread-pool
+ * jobs (one per core here) run at once. Nothing is copied: each job reads the queued chunks where
+ * they lie. Resolves to the output, or null if either half failed. No input may be touched, and
+ * none is handed back, before both settle.
  */
 async function runUnits(queue: ByteQueue, count: number, inUnit: number, outUnit: number, counter: number, job: ChunkJob): Promise<Buffer | null> {
   const out = Buffer.allocUnsafe(count * outUnit);
-  const most = Math.ceil(count / 2);
+  const views = queue.takeViews(count * inUnit);
+  const half = Math.ceil(count / 2);
   const jobs: Promise<boolean>[] = [];
-  let at = 0;
-  for (const piece of queue.takeUnits(count, inUnit)) {
-    const units = piece.length / inUnit;
-    for (let i = 0; i < units; i += most) {
-      const n = Math.min(most, units - i);
-      const from = at + i;
-      jobs.push(job(counter + from, piece.subarray(i * inUnit, (i + n) * inUnit), out.subarray(from * outUnit, (from + n) * outUnit)));
-    }
-    at += units;
+  for (let from = 0; from < count; from += half) {
+    const n = Math.min(half, count - from);
+    jobs.push(job(counter + from, slice(views, from * inUnit, (from + n) * inUnit), out.subarray(from * outUnit, (from + n) * outUnit)));
   }
   const results = await Promise.all(jobs);
   return results.every(Boolean) ? out : null;
