@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define CHUNK 65536
 #define TAG 16
@@ -38,6 +39,8 @@ typedef struct {
   size_t chunks;
   uint64_t counter;
   int seal; /* 1: seal, 0: open */
+  int with_crc;  /* seal only: also the CRC-32 of the output, while it is in cache */
+  uLong crc;
   int ok;
 } Job;
 
@@ -90,6 +93,7 @@ static int seal_chunks(Job *j, uint8_t *gather) {
     ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) && EVP_EncryptUpdate(ctx, out, &len, in, CHUNK) &&
          len == CHUNK && EVP_EncryptFinal_ex(ctx, out + CHUNK, &len) &&
          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + CHUNK);
+    if (j->with_crc) j->crc = crc32(j->crc, out, SEALED);
   }
   EVP_CIPHER_CTX_free(ctx);
   return ok;
@@ -133,7 +137,9 @@ static void execute(napi_env env, void *data) {
 static void complete(napi_env env, napi_status status, void *data) {
   Job *j = data;
   napi_value result;
-  napi_get_boolean(env, status == napi_ok && j->ok, &result);
+  int ok = status == napi_ok && j->ok;
+  if (ok && j->with_crc) napi_create_uint32(env, (uint32_t)j->crc, &result);
+  else napi_get_boolean(env, ok, &result);
   napi_resolve_deferred(env, j->deferred, result);
   for (size_t i = 0; i < j->span_count; i++) napi_delete_reference(env, j->spans[i].ref);
   napi_delete_reference(env, j->output_ref);
@@ -153,16 +159,19 @@ static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *length) 
   return 1;
 }
 
-/* (key: Uint8Array(32), counter: number, inputs: Uint8Array[], output: Uint8Array) => Promise<boolean> */
+/* (key: Uint8Array(32), counter: number, inputs: Uint8Array[], output: Uint8Array[, crc32: boolean])
+ *   => Promise<boolean>, or with crc32 (seal only) Promise<number | false> */
 static napi_value start(napi_env env, napi_callback_info info, int seal) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
+  bool with_crc = false;
   uint8_t *key, *output;
   size_t key_len, out_len;
   uint32_t span_count = 0;
   bool is_array = false;
   double counter;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || !bytes_of(env, argv[0], &key, &key_len) ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || argc > (seal ? 5 : 4) ||
+      (argc == 5 && napi_get_value_bool(env, argv[4], &with_crc) != napi_ok) || !bytes_of(env, argv[0], &key, &key_len) ||
       napi_get_value_double(env, argv[1], &counter) != napi_ok || napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
       napi_get_array_length(env, argv[2], &span_count) != napi_ok || !bytes_of(env, argv[3], &output, &out_len)) {
     napi_throw_type_error(env, NULL, "expected (key, counter, inputs, output)");
@@ -208,6 +217,8 @@ static napi_value start(napi_env env, napi_callback_info info, int seal) {
   j->chunks = chunks;
   j->counter = (uint64_t)counter;
   j->seal = seal;
+  j->with_crc = with_crc;
+  j->crc = crc32(0L, Z_NULL, 0);
   napi_value promise, name, element;
   /* The references keep every buffer alive until the thread pool is done with them. */
   for (uint32_t i = 0; i < span_count; i++) {
@@ -222,6 +233,25 @@ static napi_value start(napi_env env, napi_callback_info info, int seal) {
   return promise;
 }
 
+/* (crc1: number, crc2: number, length2: number) => number: the CRC-32 of two pieces end to end (zlib). */
+static napi_value crc32_combine_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  double v[3];
+  int ok = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3;
+  /* Whole numbers only: CRCs below 2^32, the length below 2^53. */
+  for (int i = 0; ok && i < 3; i++) {
+    ok = napi_get_value_double(env, argv[i], &v[i]) == napi_ok && v[i] >= 0 && v[i] == (double)(uint64_t)v[i] &&
+         v[i] <= (i < 2 ? 4294967295.0 : MAX_SAFE);
+  }
+  if (!ok) {
+    napi_throw_type_error(env, NULL, "expected (crc1, crc2, length2)");
+    return NULL;
+  }
+  napi_create_uint32(env, (uint32_t)crc32_combine64((uLong)v[0], (uLong)v[1], (z_off64_t)v[2]), &result);
+  return result;
+}
+
 static napi_value seal_chunks_js(napi_env env, napi_callback_info info) { return start(env, info, 1); }
 static napi_value open_chunks_js(napi_env env, napi_callback_info info) { return start(env, info, 0); }
 
@@ -231,5 +261,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sealChunks", fn);
   napi_create_function(env, "openChunks", NAPI_AUTO_LENGTH, open_chunks_js, NULL, &fn);
   napi_set_named_property(env, exports, "openChunks", fn);
+  napi_create_function(env, "crc32Combine", NAPI_AUTO_LENGTH, crc32_combine_js, NULL, &fn);
+  napi_set_named_property(env, exports, "crc32Combine", fn);
   return exports;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { nodeAead, type Aead } from './aead.js';
 import { b64encode, utf8, wipe } from './bytes.js';
 import { headerPrefix } from './age/header.js';
@@ -25,6 +26,8 @@ export interface EncryptOptions {
    * writer may then reuse its memory. Chunks still queued when the stream fails are never passed.
    */
   readonly onConsumed?: (chunk: Uint8Array) => void;
+  /** Also compute the CRC-32 of every byte the stream emits: `crc32` once it has ended. */
+  readonly crc32?: boolean;
 }
 
 /** Builds the complete header (SPEC §3–4) and returns it with the payload key. */
@@ -52,6 +55,7 @@ export class EncryptStream extends Transform {
   private readonly queue: ByteQueue;
   private readonly sealer: ChunkSealer;
   private readonly onConsumed: ((chunk: Uint8Array) => void) | undefined;
+  private crc: number | undefined;
 
   constructor(options: EncryptOptions) {
     super();
@@ -60,8 +64,23 @@ export class EncryptStream extends Transform {
     this.onConsumed = options.onConsumed;
     this.queue = new ByteQueue(options.onConsumed !== undefined);
     // The native batcher is OpenSSL too; a test that passes its own AEAD gets exactly that AEAD.
-    this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, nativeAddon);
-    this.push(header);
+    this.sealer = options.aead ? new ChunkSealer(key, options.aead) : new ChunkSealer(key, nodeAead, nativeAddon, options.crc32);
+    if (options.crc32) this.crc = 0;
+    this.send(header);
+  }
+
+  /**
+   * The CRC-32 (8 hex digits) of everything the stream emitted, when asked for; read it after the
+   * stream ended. The thread pool computes it on the native path, where the bytes are in cache.
+   */
+  get crc32(): string | undefined {
+    return this.crc?.toString(16).padStart(8, '0');
+  }
+
+  /** Pushes `bytes` on, adding them (or their CRC-32 from the thread pool) to the running CRC. */
+  private send(bytes: Uint8Array, crc?: number): void {
+    if (this.crc !== undefined) this.crc = crc === undefined ? zlibCrc32(bytes, this.crc) : nativeAddon!.crc32Combine(this.crc, crc, bytes.length);
+    this.push(bytes);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -75,7 +94,7 @@ export class EncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     this.sealFullChunks()
       .then(() => {
-        this.push(this.sealer.sealLast(this.queue.take(this.queue.length)));
+        this.send(this.sealer.sealLast(this.queue.take(this.queue.length)));
         this.release();
       })
       .then(() => callback(), callback);
@@ -88,7 +107,8 @@ export class EncryptStream extends Transform {
   private async sealFullChunks(): Promise<void> {
     const full = Math.floor((this.queue.length - 1) / CHUNK_BYTES);
     if (full <= 0) return;
-    this.push(await this.sealer.sealFull(this.queue, full));
+    const { sealed, crc32 } = await this.sealer.sealFull(this.queue, full);
+    this.send(sealed, crc32);
     // Only now: the thread-pool jobs read from views into these chunks until they finish.
     this.release();
   }

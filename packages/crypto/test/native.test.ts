@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { nativeAddon } from '../src/native/addon.js';
@@ -77,6 +78,23 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
     }
   });
 
+  it('with crc32, also returns the CRC-32 of what it sealed; crc32Combine joins two CRC-32s as zlib does', async () => {
+    const input = pseudoRandom(5 * K, 8);
+    const sealed = Buffer.alloc(5 * SEALED);
+    const crc = await native.sealChunks(key, 2, cut(input, [K + 3]), sealed, true);
+    expect(crc).toBe(crc32(sealed));
+    const plain = Buffer.alloc(5 * SEALED);
+    expect(await native.sealChunks(key, 2, [input], plain)).toBe(true);
+    expect(plain.equals(sealed)).toBe(true);
+    for (const at of [0, 1, 100, SEALED, 5 * SEALED]) {
+      const [a, b] = [sealed.subarray(0, at), sealed.subarray(at)];
+      expect(native.crc32Combine(crc32(a), crc32(b), b.length)).toBe(crc32(sealed));
+    }
+    for (const args of [[1, 2], [-1, 2, 3], [2 ** 32, 2, 3], [1, 2, -1], [1, 2, 0.5], [1, 'x', 3]]) {
+      expect(() => (native.crc32Combine as (...a: unknown[]) => unknown)(...args)).toThrow(/expected/);
+    }
+  });
+
   it('validates every argument before touching memory', () => {
     const inp = [Buffer.alloc(K)];
     const out = Buffer.alloc(SEALED);
@@ -99,5 +117,7 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
     ];
     for (const args of bad) expect(() => (native.sealChunks as (...a: unknown[]) => unknown)(...args)).toThrow(/expected|bad key/);
     expect(() => native.openChunks(key, 0, [Buffer.alloc(SEALED + 1)], Buffer.alloc(K))).toThrow(/bad key/);
+    expect(() => (native.openChunks as (...a: unknown[]) => unknown)(key, 0, [Buffer.alloc(SEALED)], Buffer.alloc(K), true)).toThrow(/expected/);
+    expect(() => (native.sealChunks as (...a: unknown[]) => unknown)(key, 0, inp, out, 'yes')).toThrow(/expected/);
   });
 });

@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, createDecryptStream, createEncryptStream, nobleAead, nodeAead, readBackupMetadata, toWriteOnly } from '../src/index.js';
 import { nativeAddon } from '../src/native/addon.js';
@@ -72,6 +73,22 @@ describe('round trip', () => {
         expect(consumed).toBe(length);
       }
     }
+  });
+
+  it('with crc32, reports the CRC-32 of exactly the bytes it emitted, on every path', async () => {
+    for (const aead of [undefined, nodeAead, nobleAead]) {
+      for (const [length, writeSize] of [[0, 1], [1, 1], [K, K], [3 * K + 5, 7_000], [150 * K + 5, 1 << 20]] as const) {
+        const data = pseudoRandom(length, 6);
+        const stream = createEncryptStream({ key: testKey(), metadata: metadata(), aead, crc32: true });
+        const out: Buffer[] = [];
+        const pieces = Array.from({ length: Math.ceil(length / writeSize) }, (_, i) => data.subarray(i * writeSize, (i + 1) * writeSize));
+        await pipeline(Readable.from(pieces), stream, async (src: AsyncIterable<Buffer>) => {
+          for await (const c of src) out.push(c);
+        });
+        expect(stream.crc32).toBe(crc32(Buffer.concat(out)).toString(16).padStart(8, '0'));
+      }
+    }
+    expect(createEncryptStream({ key: testKey(), metadata: metadata() }).crc32).toBeUndefined();
   });
 
   it('the ciphertext size is header + 16 per chunk, independent of content', async () => {

@@ -96,10 +96,17 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const pool = new BufferPool(PIECE_BYTES, 24);
   const slabs = new SlabAllocator(pool);
   const archive = createArchive(source.path, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1 });
+  // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
+  // object read back when it reports none.
+  const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
+  if (options.sha256) checksums.add('sha256');
   const encrypt = createEncryptStream({
     key,
     metadata: { backupId, source: source.name, createdAt: now.toISOString(), generation },
     onConsumed: (chunk) => pool.release(chunk),
+    // CRC-32 of exactly the bytes the tee then sends, unchanged, to every destination: computed
+    // on the thread pool while each sealed batch is still in cache, not here on this thread.
+    crc32: checksums.has('crc32'),
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
@@ -111,15 +118,11 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   };
   // archive → coalesce → count → pad → encrypt → every destination, as one pipeline with backpressure;
   // the signal tears it all down, and each destination's put then aborts cleanly.
-  // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
-  // object read back when it reports none.
-  const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
-  if (options.sha256) checksums.add('sha256');
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
   // Compression, when chosen, comes before padding: padding must hide the compressed size.
   const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : (plain: AsyncIterable<Uint8Array>) => plain;
-  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums })), {
+  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums: new Set([...checksums].filter((c) => c !== 'crc32')) })), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
@@ -128,7 +131,8 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
     if (teeResult?.allFailed) return;
     throw new CofferError('SOURCE', `source ${source.name}: ${describeError(err)}`, EXIT.failure, { cause: err });
   });
-  const sent = teeResult!;
+  const teeSent = teeResult!;
+  const sent = { ...teeSent, checksums: encrypt.crc32 ? { ...teeSent.checksums, crc32: encrypt.crc32 } : teeSent.checksums };
 
   for (const path of report.changed) log.warn(`source ${source.name}: ${path} changed while it was read; its copy in this backup may be inconsistent`);
   for (const path of report.vanished) log.warn(`source ${source.name}: ${path} disappeared while the backup ran; not included`);

@@ -11,7 +11,11 @@ import { createRequire } from 'node:module';
  */
 export interface NativeAddon {
   sealChunks(key: Uint8Array, counter: number, inputs: readonly Uint8Array[], output: Uint8Array): Promise<boolean>;
+  /** With `crc32`, resolves to the CRC-32 of `output` (computed while it is in cache), or false. */
+  sealChunks(key: Uint8Array, counter: number, inputs: readonly Uint8Array[], output: Uint8Array, crc32: true): Promise<number | false>;
   openChunks(key: Uint8Array, counter: number, inputs: readonly Uint8Array[], output: Uint8Array): Promise<boolean>;
+  /** zlib's crc32_combine: the CRC-32 of two pieces end to end, from theirs and the second's length. */
+  crc32Combine(crc1: number, crc2: number, length2: number): number;
 }
 
 function load(): NativeAddon | null {

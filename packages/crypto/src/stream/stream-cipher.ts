@@ -31,7 +31,8 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
   return nonce;
 }
 
-type ChunkJob = (counter: number, inputs: Buffer[], output: Uint8Array) => Promise<boolean>;
+/** Resolves false on failure; true, or a number the job computed (a CRC-32), on success. */
+type ChunkJob = (counter: number, inputs: Buffer[], output: Uint8Array) => Promise<boolean | number>;
 
 /** The views covering bytes [start, end) of `views` laid end to end. */
 function slice(views: readonly Buffer[], start: number, end: number): Buffer[] {
@@ -52,17 +53,26 @@ function slice(views: readonly Buffer[], start: number, end: number): Buffer[] {
  * they lie. Resolves to the output, or null if either half failed. No input may be touched, and
  * none is handed back, before both settle.
  */
-async function runUnits(queue: ByteQueue, count: number, inUnit: number, outUnit: number, counter: number, job: ChunkJob): Promise<Buffer | null> {
+async function runUnits(
+  queue: ByteQueue,
+  count: number,
+  inUnit: number,
+  outUnit: number,
+  counter: number,
+  job: ChunkJob,
+): Promise<{ out: Buffer; results: (true | number)[]; outLengths: number[] } | null> {
   const out = Buffer.allocUnsafe(count * outUnit);
   const views = queue.takeViews(count * inUnit);
   const half = Math.ceil(count / 2);
-  const jobs: Promise<boolean>[] = [];
+  const jobs: Promise<boolean | number>[] = [];
+  const outLengths: number[] = [];
   for (let from = 0; from < count; from += half) {
     const n = Math.min(half, count - from);
     jobs.push(job(counter + from, slice(views, from * inUnit, (from + n) * inUnit), out.subarray(from * outUnit, (from + n) * outUnit)));
+    outLengths.push(n * outUnit);
   }
   const results = await Promise.all(jobs);
-  return results.every(Boolean) ? out : null;
+  return results.includes(false) ? null : { out, results: results as (true | number)[], outLengths };
 }
 
 /** Seals successive chunks; the caller says which one is last. */
@@ -73,22 +83,30 @@ export class ChunkSealer {
     private readonly key: Uint8Array,
     private readonly aead: Aead,
     private readonly native: NativeAddon | null = null,
+    /** Have the thread pool also compute each batch's CRC-32 (native only). */
+    private readonly withCrc32 = false,
   ) {}
 
-  /** Seals `count` full, non-final chunks from `queue` into one buffer. */
-  async sealFull(queue: ByteQueue, count: number): Promise<Buffer> {
+  /**
+   * Seals `count` full, non-final chunks from `queue` into one buffer; with `withCrc32` on the
+   * native path, also returns that buffer's CRC-32.
+   */
+  async sealFull(queue: ByteQueue, count: number): Promise<{ sealed: Buffer; crc32?: number }> {
     if (this.done) throw new Error('STREAM: chunk after the last chunk');
     const counter = this.counter;
     this.counter += count;
     if (this.native) {
       const native = this.native;
-      const out = await runUnits(queue, count, CHUNK_BYTES, SEALED_CHUNK_BYTES, counter, (c, i, o) => native.sealChunks(this.key, c, i, o));
-      if (!out) throw new Error('STREAM: sealing failed');
-      return out;
+      const job: ChunkJob = this.withCrc32 ? (c, i, o) => native.sealChunks(this.key, c, i, o, true) : (c, i, o) => native.sealChunks(this.key, c, i, o);
+      const ran = await runUnits(queue, count, CHUNK_BYTES, SEALED_CHUNK_BYTES, counter, job);
+      if (!ran) throw new Error('STREAM: sealing failed');
+      if (!this.withCrc32) return { sealed: ran.out };
+      const crcs = ran.results as number[];
+      return { sealed: ran.out, crc32: crcs.reduce((crc, next, i) => native.crc32Combine(crc, next, ran.outLengths[i]!)) };
     }
     const out = Buffer.allocUnsafe(count * SEALED_CHUNK_BYTES);
     for (let i = 0; i < count; i++) this.aead.sealInto(out, i * SEALED_CHUNK_BYTES, this.key, chunkNonce(counter + i, false), queue.take(CHUNK_BYTES));
-    return out;
+    return { sealed: out };
   }
 
   /** Seals the final chunk; after it, nothing more may be sealed. */
@@ -119,9 +137,9 @@ export class ChunkOpener {
     this.counter += count;
     if (this.native) {
       const native = this.native;
-      const out = await runUnits(queue, count, SEALED_CHUNK_BYTES, CHUNK_BYTES, counter, (c, i, o) => native.openChunks(this.key, c, i, o));
-      if (!out) throw corrupted();
-      return out;
+      const ran = await runUnits(queue, count, SEALED_CHUNK_BYTES, CHUNK_BYTES, counter, (c, i, o) => native.openChunks(this.key, c, i, o));
+      if (!ran) throw corrupted();
+      return ran.out;
     }
     const out = Buffer.allocUnsafe(count * CHUNK_BYTES);
     for (let i = 0; i < count; i++) {
