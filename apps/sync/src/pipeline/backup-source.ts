@@ -116,13 +116,14 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
       yield chunk;
     }
   };
-  // archive → coalesce → count → pad → encrypt → every destination, as one pipeline with backpressure;
-  // the signal tears it all down, and each destination's put then aborts cleanly.
+  // archive → coalesce → count → pad → encrypt → every destination, as one pipeline with
+  // backpressure; the signal tears it all down, and each destination's put then aborts cleanly.
   const branches = destinations.map((d) => ({ name: d.name, consume: (body: AsyncIterable<Uint8Array>) => d.backend.put(key_, body, { signal: options.signal }) }));
   let teeResult: TeeResult<PutResult> | undefined;
   // Compression, when chosen, comes before padding: padding must hide the compressed size.
   const compress = source.compression === 'gzip' ? createGzip({ level: 6 }) : (plain: AsyncIterable<Uint8Array>) => plain;
-  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums: new Set([...checksums].filter((c) => c !== 'crc32')) })), {
+  const teeChecksums = new Set([...checksums].filter((c) => c !== 'crc32')); // encryption does that one
+  await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums: teeChecksums })), {
     signal: options.signal,
   }).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
