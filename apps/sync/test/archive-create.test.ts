@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { AdaptiveIo } from '../src/archive/adaptive-io.js';
 import { BufferPool } from '../src/archive/buffer-pool.js';
 import { SlabAllocator } from '../src/archive/slab-allocator.js';
 import { coalesce, LARGE_BYTES } from '../src/pipeline/coalesce.js';
@@ -28,7 +29,12 @@ async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { 
 
 const folder = () => mkdtempSync(join(tmpdir(), 'coffer-archive-'));
 
-describe('createArchive', () => {
+// Both ways of reading small files: blocking (from the page cache) and on the thread pool (what a
+// cold cache switches to).
+describe.each([
+  ['blocking reads', () => new AdaptiveIo(true)],
+  ['thread-pool reads', () => new AdaptiveIo(false)],
+])('createArchive, %s', (_, io) => {
   it('keeps order and content across many small files and a few large ones (read-ahead), with read buffers reused at once', async () => {
     const root = folder();
     const expected = new Map<string, Buffer>();
@@ -43,7 +49,7 @@ describe('createArchive', () => {
       writeFileSync(join(root, `d${d}`, 'big'), big);
       expected.set(`d${d}/big`, big);
     }
-    const { entries } = await scanSource(root, []);
+    const { entries } = await scanSource(root, [], io());
     const report = newReport();
     // As in a backup: large files are read into pooled pieces, small ones into slabs freed once
     // coalesced into pooled pieces. Each pooled buffer goes back as soon as it is read here and
@@ -64,7 +70,7 @@ describe('createArchive', () => {
       }
     })(PIECE_BYTES, 4);
     const slabs = new SlabAllocator(pool);
-    const archive = createArchive(root, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1 });
+    const archive = createArchive(root, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1, io: io() });
     const copied = (async function* () {
       for await (const chunk of coalesce(archive, pool, (c) => slabs.free(c))) {
         yield Buffer.from(chunk);
@@ -91,7 +97,7 @@ describe('createArchive', () => {
     writeFileSync(join(root, 'now-a-link'), 'y');
     writeFileSync(join(root, 'now-a-folder'), 'z');
     writeFileSync(join(root, 'secret-outside'), 'do not follow');
-    const { entries } = await scanSource(root, []);
+    const { entries } = await scanSource(root, [], io());
     rmSync(join(root, 'gone'));
     truncateSync(join(root, 'shrinks'), 10);
     appendFileSync(join(root, 'grows'), 'more');
@@ -101,7 +107,7 @@ describe('createArchive', () => {
     rmSync(join(root, 'now-a-folder'));
     mkdirSync(join(root, 'now-a-folder'));
     const report = newReport();
-    const got = await entriesOf(createArchive(root, entries, report));
+    const got = await entriesOf(createArchive(root, entries, report, { io: io() }));
     expect(report.vanished.sort()).toEqual(['gone', 'now-a-link']);
     expect(report.unreadable).toEqual(['now-a-folder (EISDIR)']);
     expect(report.changed.sort()).toEqual(['big-shrinks', 'grows', 'shrinks']);

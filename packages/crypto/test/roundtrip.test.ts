@@ -37,8 +37,9 @@ describe('round trip', () => {
 
   it('the native batcher, node:crypto and noble produce identical bytes and read each other', async () => {
     expect(nativeAddon, 'the native batcher is not built: run pnpm build').not.toBeNull();
-    // 40 chunks + 5 bytes: all sealed at the end, split in two thread-pool jobs. 150 chunks + 5
-    // bytes in 1 MiB writes: batches sealed on the way (past 4 MiB queued), then the rest at the end.
+    // Up to a batch (BATCH_BYTES) everything is sealed at the end; 40 and 150 chunks + 5 bytes in
+    // 1 MiB writes are sealed in batches on the way, then the rest at the end; every batch is
+    // split in two thread-pool jobs, whose input spans several writes.
     for (const length of [0, 1, K, K + 1, 3 * K + 5, 40 * K + 5, 150 * K + 5]) {
       const data = pseudoRandom(length, 99);
       const native = await encrypt(data, { random: fixedRandom(length), writeSize: 1 << 20 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { chunkPassThrough } from '../chunk-pass-through.js';
+import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { SlabAllocator } from './slab-allocator.js';
 import { drained } from '../drained.js';
@@ -50,9 +51,14 @@ export interface ArchiveBuffers {
   readonly slabBytes?: number;
 }
 
-/** The archive never touches a buffer from `buffers` again after handing it on. */
-export function createArchive(root: string, entries: EntryList, report: ArchiveReport, buffers: ArchiveBuffers = {}): Readable {
-  const { pool, slabs, slabBytes = 0 } = buffers;
+export interface ArchiveOptions extends ArchiveBuffers {
+  /** How small files are opened and read (default: blocking while the page cache serves them). */
+  readonly io?: AdaptiveIo;
+}
+
+/** The archive never touches a buffer from `options` again after handing it on. */
+export function createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): Readable {
+  const { pool, slabs, slabBytes = 0, io = new AdaptiveIo() } = options;
   const alloc = (size: number) => (slabs && size > 0 && size <= slabBytes ? slabs.alloc(size) : Buffer.allocUnsafe(size));
   const pack = tarPack();
   const out = chunkPassThrough();
@@ -66,7 +72,7 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
     while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
       const entry = entries.at(next++)!;
       if (isSmallFile(entry)) aheadBytes += entry.size;
-      const loaded = loadEntry(join(root, entry.rel), entry, alloc);
+      const loaded = loadEntry(join(root, entry.rel), entry, alloc, io);
       loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
       ahead.push({ entry, loaded });
     }

@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, open, read } from 'node:fs';
+import { closeSync, constants, fstatSync, open, openSync, read, readlinkSync, readSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { AdaptiveIo } from './adaptive-io.js';
 import type { ArchiveEntry } from './scan.js';
 
 // Plain file descriptors rather than FileHandle: for many small files, the FileHandle wrappers
@@ -41,22 +42,28 @@ export function unchanged(fd: number, entry: ArchiveEntry): boolean {
 }
 
 /**
- * Loads one scanned entry; a small file's bytes go into a buffer from `alloc`. Files are opened
- * with O_NOFOLLOW: a file swapped for a symlink since the scan is not followed to whatever it
- * points at.
+ * Loads one scanned entry; a small file's bytes go into a buffer from `alloc`, through `io`
+ * (blocking or on the thread pool). Files are opened with O_NOFOLLOW: a file swapped for a
+ * symlink since the scan is not followed to whatever it points at.
  */
-export async function loadEntry(path: string, entry: ArchiveEntry, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Promise<LoadedEntry> {
+export async function loadEntry(
+  path: string,
+  entry: ArchiveEntry,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+  io = new AdaptiveIo(false),
+): Promise<LoadedEntry> {
   if (entry.type === 'directory') return { kind: 'directory' };
   if (entry.type === 'symlink') {
     try {
-      return { kind: 'symlink', linkname: await readlink(path) };
+      return { kind: 'symlink', linkname: await io.run(() => readlinkSync(path), () => readlink(path)) };
     } catch (err) {
       return failure(err);
     }
   }
   let fd: number;
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW;
   try {
-    fd = await openFd(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = await io.run(() => openSync(path, flags), () => openFd(path, flags));
   } catch (err) {
     return failure(err);
   }
@@ -65,7 +72,11 @@ export async function loadEntry(path: string, entry: ArchiveEntry, alloc: (size:
     const data = alloc(entry.size);
     let filled = 0;
     while (filled < entry.size) {
-      const { bytesRead } = await readFd(fd, data, filled, entry.size - filled, filled);
+      const [at, length] = [filled, entry.size - filled];
+      const bytesRead = await io.run(
+        () => readSync(fd, data, at, length, at),
+        async () => (await readFd(fd, data, at, length, at)).bytesRead,
+      );
       if (bytesRead === 0) break;
       filled += bytesRead;
     }

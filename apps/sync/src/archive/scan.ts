@@ -1,7 +1,8 @@
 import { lstat, readdir } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
+import { AdaptiveIo } from './adaptive-io.js';
 
 /**
  * One scanned path.
@@ -69,9 +70,8 @@ export class ScannedTree {
 
 /** How many lstat calls run at once: the scan of a folder of small files is latency-bound. */
 const STAT_CONCURRENCY = 32;
-
-/** Walks `root` in a stable order, applying exclude globs to paths relative to it. */
-export async function scanSource(root: string, exclude: readonly string[]): Promise<{ entries: ScannedTree; skipped: string[] }> {
+/** Walks `root` in a stable order, applying exclude globs to paths relative to it; `io` says how lstat runs. */
+export async function scanSource(root: string, exclude: readonly string[], io = new AdaptiveIo()): Promise<{ entries: ScannedTree; skipped: string[] }> {
   const isExcluded = picomatch(exclude as string[], { dot: true });
   const entries = new ScannedTree();
   const skipped: string[] = [];
@@ -90,7 +90,9 @@ export async function scanSource(root: string, exclude: readonly string[]): Prom
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
     for (let start = 0; start < children.length; start += STAT_CONCURRENCY) {
       const batch = children.slice(start, start + STAT_CONCURRENCY);
-      const stats = await Promise.all(batch.map(({ path }) => statOrNull(path)));
+      const stats = await Promise.all(
+        batch.map(({ path }) => io.run(() => lstatSync(path, { throwIfNoEntry: false }) ?? null, () => statOrNull(path))),
+      );
       for (const [i, s] of stats.entries()) {
         if (!s) continue;
         const { path, rel } = batch[i]!;

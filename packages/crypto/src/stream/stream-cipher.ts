@@ -13,7 +13,7 @@ export const SEALED_CHUNK_BYTES = CHUNK_BYTES + TAG_BYTES;
 export const PAYLOAD_NONCE_BYTES = 16;
 
 /** Bytes the streams gather before sealing or opening a batch of chunks in one go. */
-export const BATCH_BYTES = 4 << 20;
+export const BATCH_BYTES = 2 << 20;
 
 export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   return hkdf(sha256, fileKey, nonce, utf8('payload'), 32);
