@@ -2,6 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
+import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
 import { AdaptiveIo } from './adaptive-io.js';
 
 /**
@@ -83,12 +84,18 @@ export async function scanSource(root: string, exclude: readonly string[], io = 
       throw err;
     }
   }
+  let tight = false;
   async function walk(dir: string): Promise<void> {
     const children = (await readdir(dir))
       .sort()
       .map((name) => ({ path: join(dir, name), rel: relative(root, join(dir, name)).split(sep).join('/') }))
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
     for (let start = 0; start < children.length; start += STAT_CONCURRENCY) {
+      // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
+      if (!tight && entries.length >= MANY_ENTRIES) {
+        keepHeapTight();
+        tight = true;
+      }
       const batch = children.slice(start, start + STAT_CONCURRENCY);
       const stats = await Promise.all(
         batch.map(({ path }) => io.run(() => lstatSync(path, { throwIfNoEntry: false }) ?? null, () => statOrNull(path))),

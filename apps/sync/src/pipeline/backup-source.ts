@@ -3,6 +3,7 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@coffer/crypto';
 import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
+import { AdaptiveIo } from '../archive/adaptive-io.js';
 import { BufferPool } from '../archive/buffer-pool.js';
 import { SlabAllocator } from '../archive/slab-allocator.js';
 import { createArchive, newReport, PIECE_BYTES, type ArchiveReport } from '../archive/create.js';
@@ -12,7 +13,7 @@ import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
 import type { RetentionPolicy, SourceConfig } from '../config/schema.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
-import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
+import { MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
 import { coalesce, LARGE_BYTES } from './coalesce.js';
@@ -88,14 +89,16 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const { entries, skipped } = await scanSource(source.path, source.exclude).catch((err) => {
     throw new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure);
   });
-  if (entries.length >= MANY_ENTRIES) keepHeapTight();
   const total = entries.totalBytes;
   const report = newReport(skipped);
   // Encryption hands the archive's read buffers and coalesced pieces back once it has sealed
   // them; small files are read into slabs, freed once coalesced (every one of them is copied).
   const pool = new BufferPool(PIECE_BYTES, 24);
   const slabs = new SlabAllocator(pool);
-  const archive = createArchive(source.path, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1 });
+  // Blocking reads while the page cache serves them, except for very many files: there they make
+  // garbage faster than V8 collects it while this thread never idles (200,000 files: 215 MiB).
+  const io = new AdaptiveIo(entries.length < MANY_ENTRIES);
+  const archive = createArchive(source.path, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1, io });
   // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
   // object read back when it reports none.
   const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
