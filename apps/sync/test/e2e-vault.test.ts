@@ -19,7 +19,10 @@ beforeAll(async () => {
   for (let i = 0; i < 100 && !log.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 50));
   vaultUrl = log.match(/listening on (http:\/\/\S+)/)![1]!;
 });
-afterAll(() => vault.kill('SIGTERM'));
+afterAll(() => {
+  vault.kill('SIGTERM');
+  rmSync(vaultDir, { recursive: true, force: true });
+});
 
 let n = 0;
 function vaultWorkspace(retention = 'retention: { keepLast: 1 }') {

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 import { tmpdir } from 'node:os';
+import { afterAll } from 'vitest';
 import { join } from 'node:path';
 
 export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -33,9 +34,22 @@ export function cofferAsync(args: string[], options: { cwd: string; env?: NodeJS
   return spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A fresh folder with a sample chat archive and a config. */
+const workspaces: string[] = [];
+// Workspaces hold backups and restores (some near 1 GiB): they go once the test file is done.
+afterAll(() => {
+  for (const dir of workspaces.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a test left something it cannot remove (a read-only folder as a non-root user): leave it
+    }
+  }
+});
+
+/** A fresh folder with a sample chat archive and a config; removed after the test file. */
 export function workspace(options: { destinations?: string[]; retention?: string; extra?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-e2e-'));
+  workspaces.push(dir);
   const chat = join(dir, 'chat');
   mkdirSync(join(chat, 'Media', 'Images'), { recursive: true });
   mkdirSync(join(chat, 'empty folder'), { recursive: true });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import {
   type PutResult,
   type StorageBackend,
 } from '@coffer/storage';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SourceConfig } from '../src/config/schema.js';
 import type { Destination } from '../src/destinations.js';
 import { silentLogger } from '../src/log.js';
@@ -69,8 +69,14 @@ class DamagingBackend implements StorageBackend {
   }
 }
 
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 function setup(algorithm: ChecksumAlgorithm | 'none') {
   const root = mkdtempSync(join(tmpdir(), 'coffer-verify-'));
+  roots.push(root);
   mkdirSync(join(root, 'chat'));
   writeFileSync(join(root, 'chat', 'msgstore.db'), randomBytes(300_000));
   const source: SourceConfig = { name: 'chats', path: join(root, 'chat'), exclude: [], compression: 'none' };
