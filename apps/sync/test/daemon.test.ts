@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -59,14 +59,24 @@ describe('coffer daemon', () => {
     const dir = workspace({ extra: `daemon: { listen: "127.0.0.1:${port}" }` });
     for (let i = 0; i < 8; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(8 << 20));
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    // Freeze the daemon the instant its upload creates the temporary object, then send SIGTERM:
+    // polling for the file let a fast machine finish the whole upload before the signal arrived.
+    const temp = join(dir, 'backups', '.coffer-incomplete');
+    mkdirSync(temp, { recursive: true });
     const daemon = cofferAsync(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
     const exited = new Promise<number | null>((r) => daemon.on('exit', r));
-    // Wait until the upload has started writing, then stop.
-    await until('an upload in progress', async () => {
-      const temp = join(dir, 'backups', '.coffer-incomplete');
-      return existsSync(temp) && readdirSync(temp).length > 0 ? true : undefined;
+    const started = new Promise<string>((resolve) => {
+      const watcher = watch(temp, (_event, name) => {
+        if (!name?.endsWith('.part')) return;
+        daemon.kill('SIGSTOP');
+        watcher.close();
+        resolve(name);
+      });
     });
+    expect(await started).toMatch(/\.part$/);
+    expect(readdirSync(temp)).toHaveLength(1); // frozen mid-upload: the object is still being written
     daemon.kill('SIGTERM');
+    daemon.kill('SIGCONT');
     expect(await exited).toBe(0);
     expect(listJson(dir)).toEqual([]);
     expect(readdirSync(join(dir, 'backups', '.coffer-incomplete'))).toEqual([]);
