@@ -17,6 +17,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 # A C toolchain and Python: node-gyp builds better-sqlite3 and Coffer's native STREAM batcher.
 { command -v cc && command -v make && command -v g++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# libdeflate: its SIMD CRC-32 (about 5x zlib's) is what upload verification runs in the batcher.
+[ -f /usr/include/libdeflate.h ] || need_apt+=(libdeflate-dev)
 # restic: the peer `pnpm bench` compares the app against (not needed by the tests).
 command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
 const root = resolve('demo-output');
-const cli = resolve('apps/sync/dist/cli.js');
+const cli = resolve('apps/sync/dist/coffer.cjs');
 rmSync(root, { recursive: true, force: true });
 const archive = join(root, 'chat-archive');
 mkdirSync(join(archive, 'Media', 'Images'), { recursive: true });

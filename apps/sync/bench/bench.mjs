@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+const cli = new URL('../dist/coffer.cjs', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'coffer-app-bench-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 const hasRestic = spawnSync('sh', ['-c', 'command -v restic']).status === 0;

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { CofferCryptoError } from '@coffer/crypto';
 import { StorageError } from '@coffer/storage';

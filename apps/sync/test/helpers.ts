@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { afterAll } from 'vitest';
 import { join } from 'node:path';
 
-export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+export const CLI = new URL('../dist/coffer.cjs', import.meta.url).pathname;
 
 export interface Run {
   code: number | null;

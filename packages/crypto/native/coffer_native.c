@@ -14,6 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef COFFER_LIBDEFLATE
+/* libdeflate's CRC-32 uses PCLMULQDQ/VPCLMULQDQ where the CPU has them (about 5x zlib's here);
+ * binding.gyp links it when its header is installed. Same polynomial and conventions as zlib. */
+#include <libdeflate.h>
+#define CRC32(crc, p, n) libdeflate_crc32((uint32_t)(crc), (p), (n))
+#define CRC32_IMPLEMENTATION "libdeflate"
+#else
+#define CRC32(crc, p, n) crc32((crc), (p), (uInt)(n))
+#define CRC32_IMPLEMENTATION "zlib"
+#endif
 
 #define CHUNK 65536
 #define TAG 16
@@ -93,7 +103,7 @@ static int seal_chunks(Job *j, uint8_t *gather) {
     ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) && EVP_EncryptUpdate(ctx, out, &len, in, CHUNK) &&
          len == CHUNK && EVP_EncryptFinal_ex(ctx, out + CHUNK, &len) &&
          EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + CHUNK);
-    if (j->with_crc) j->crc = crc32(j->crc, out, SEALED);
+    if (j->with_crc) j->crc = CRC32(j->crc, out, SEALED);
   }
   EVP_CIPHER_CTX_free(ctx);
   return ok;
@@ -263,5 +273,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "openChunks", fn);
   napi_create_function(env, "crc32Combine", NAPI_AUTO_LENGTH, crc32_combine_js, NULL, &fn);
   napi_set_named_property(env, exports, "crc32Combine", fn);
+  napi_create_string_utf8(env, CRC32_IMPLEMENTATION, NAPI_AUTO_LENGTH, &fn);
+  napi_set_named_property(env, exports, "crc32Implementation", fn);
   return exports;
 }

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { checksumOf, createChecksum, type ChecksumAlgorithm } from './checksum.js';
 
@@ -9,6 +10,16 @@ describe('checksums', () => {
     expect(checksumOf('crc32', Buffer.from('123456789'))).toBe('cbf43926');
     expect(checksumOf('crc32', Buffer.alloc(0))).toBe('00000000');
     expect(checksumOf('crc32', Buffer.from('c'))).toBe('06b9df6f'); // Python's binascii.crc32 agrees
+  });
+
+  it('crc32 equals zlib\'s at every length and alignment its SIMD paths treat differently', () => {
+    const data = randomBytes((2 << 20) + 100);
+    for (const start of [0, 1, 3, 15, 16, 63]) {
+      for (const length of [0, 1, 15, 16, 63, 64, 65, 255, 256, 4095, 65_552, 2 << 20]) {
+        const piece = data.subarray(start, start + length);
+        expect(checksumOf('crc32', piece), `at ${start}+${length}`).toBe(zlibCrc32(piece).toString(16).padStart(8, '0'));
+      }
+    }
   });
 
   it('sha256 and md5 are the standard digests', () => {

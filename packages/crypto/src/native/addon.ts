@@ -16,6 +16,8 @@ export interface NativeAddon {
   openChunks(key: Uint8Array, counter: number, inputs: readonly Uint8Array[], output: Uint8Array): Promise<boolean>;
   /** zlib's crc32_combine: the CRC-32 of two pieces end to end, from theirs and the second's length. */
   crc32Combine(crc1: number, crc2: number, length2: number): number;
+  /** Which CRC-32 code `sealChunks` runs: libdeflate's (SIMD) where it was built with it, else zlib's. */
+  readonly crc32Implementation: 'libdeflate' | 'zlib';
 }
 
 function load(): NativeAddon | null {
