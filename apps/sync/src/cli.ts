@@ -3,8 +3,10 @@ import { CofferCryptoError } from '@coffer/crypto';
 import { StorageError } from '@coffer/storage';
 import { quietSdkNotices } from './env.js';
 import { CofferError, EXIT } from './errors.js';
+import { giveHeapRoom } from './heap.js';
 
 quietSdkNotices();
+giveHeapRoom();
 
 const program = new Command('coffer')
   .description('End-to-end encrypted backups you can restore with standard tools')

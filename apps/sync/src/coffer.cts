@@ -4,7 +4,10 @@
 import threadPool = require('./thread-pool.js'); // require(esm): loaded synchronously, off the pool
 
 process.env.UV_THREADPOOL_SIZE = threadPool.threadPoolSize(process.env);
-import('./cli.js').catch((err: Error) => {
+// Stack traces (--debug only) then name the TypeScript sources, not the bundle.
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+const cli: string = './bundle/cli.mjs'; // scripts/bundle.mjs makes it from dist/cli.js
+import(cli).catch((err: Error) => {
   // Only a broken installation gets here: the CLI reports its own errors.
   process.stderr.write(`coffer: could not start: ${err.message}\n`);
   process.exitCode = 1;

@@ -24,8 +24,8 @@ function load(): NativeAddon | null {
   // An escape hatch for users (and for tests of the fallback): COFFER_NATIVE=0.
   if (process.env.COFFER_NATIVE === '0') return null;
   try {
-    // src/native and dist/native are both two levels below the package root.
-    return createRequire(import.meta.url)('../../build/Release/coffer_native.node') as NativeAddon;
+    // By package name, not relative path: that resolves the same from src/, dist/ and a bundle.
+    return createRequire(import.meta.url)('@coffer/crypto/native-addon') as NativeAddon;
   } catch {
     return null;
   }
