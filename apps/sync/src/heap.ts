@@ -13,7 +13,10 @@ export function giveHeapRoom(): void {
   setFlagsFromString('--heap-growing-percent=300');
 }
 
-/** From this many entries on, a backup keeps the heap tight (below). */
+/** From this many entries on, the scan keeps the heap tight (below). */
+export const TIGHT_HEAP_ENTRIES = 25_000;
+
+/** From this many entries on, a backup reads small files on the thread pool (backup-source.ts). */
 export const MANY_ENTRIES = 50_000;
 
 /**
@@ -22,7 +25,8 @@ export const MANY_ENTRIES = 50_000;
  * grow to several times what survived the last full collection: 200,000 files peaked at 210 MiB.
  * At 1.4× (V8 reads this flag at every collection, so setting it at run time works) the same run
  * peaks at ~135 MiB for ~4% more time. With few, large files it only costs time, so it is applied
- * to large trees alone. Measured with `pnpm bench` (apps/sync) and a 200,000-file tree.
+ * to large trees alone. Measured with `pnpm bench` (apps/sync) and a 200,000-file tree; trees of
+25,000-49,000 files of 1.5 KB peaked at 178-197 MiB under `giveHeapRoom` and at ~146 MiB tight.
  */
 export function keepHeapTight(): void {
   setFlagsFromString('--heap-growing-percent=40');

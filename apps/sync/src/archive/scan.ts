@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { keepHeapTight, MANY_ENTRIES } from '../heap.js';
+import { keepHeapTight, TIGHT_HEAP_ENTRIES } from '../heap.js';
 import { AdaptiveIo } from './adaptive-io.js';
 
 /**
@@ -92,7 +92,7 @@ export async function scanSource(root: string, exclude: readonly string[], io = 
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
     for (let start = 0; start < children.length; start += STAT_CONCURRENCY) {
       // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
-      if (!tight && entries.length >= MANY_ENTRIES) {
+      if (!tight && entries.length >= TIGHT_HEAP_ENTRIES) {
         keepHeapTight();
         tight = true;
       }
