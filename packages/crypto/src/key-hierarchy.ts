@@ -1,7 +1,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { abytes, utf8 } from './bytes.js';
+import { x25519PublicKey } from './age/x25519.js';
 import { BACKUP_KEY_BYTES } from './backup-key.js';
 
 /** Every HKDF label, exactly as listed in SPEC §2. */
@@ -43,7 +43,7 @@ export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
   return {
     keyId: deriveKeyId(backupKey),
     identity,
-    recipient: x25519.getPublicKey(identity),
+    recipient: x25519PublicKey(identity),
     metadataMacKey: derive(backupKey, LABELS.metadataMac, 32),
     anchorMacKey: derive(backupKey, LABELS.anchorMac, 32),
   };

@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { createAgeDecryptStream, decodeIdentity, encodeIdentity, encodeRecipient, nobleAead, nodeAead, seal } from '../src/index.js';
+import { x25519PublicKey, x25519SharedSecret } from '../src/age/x25519.js';
 import { decrypt, hex, toHex } from './helpers.js';
 import { RFC5869_CASE1, RFC7748_DH, RFC7748_SCALARMULT, RFC8439_AEAD } from './vectors/rfc.js';
 
@@ -30,22 +31,11 @@ describe('RFC 5869 HKDF-SHA-256', () => {
   });
 });
 
-/** node:crypto's X25519, through raw keys wrapped in DER: an independent implementation. */
-function nodeX25519(scalar: Uint8Array, u: Uint8Array): string {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), scalar]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const publicKey = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), u]), format: 'der', type: 'spki' });
-  return diffieHellman({ privateKey, publicKey }).toString('hex');
-}
-
 describe('RFC 7748 X25519', () => {
   for (const [i, v] of RFC7748_SCALARMULT.entries()) {
     it(`§5.2 vector ${i + 1}, noble and node:crypto`, () => {
       expect(toHex(x25519.getSharedSecret(hex(v.scalar), hex(v.u)))).toBe(v.out);
-      expect(nodeX25519(hex(v.scalar), hex(v.u))).toBe(v.out);
+      expect(toHex(x25519SharedSecret(hex(v.scalar), hex(v.u)))).toBe(v.out);
     });
   }
   it('§6.1 Diffie-Hellman', () => {
@@ -53,6 +43,26 @@ describe('RFC 7748 X25519', () => {
     expect(toHex(x25519.getPublicKey(hex(v.alicePrivate)))).toBe(v.alicePublic);
     expect(toHex(x25519.getPublicKey(hex(v.bobPrivate)))).toBe(v.bobPublic);
     expect(toHex(x25519.getSharedSecret(hex(v.alicePrivate), hex(v.bobPublic)))).toBe(v.shared);
+    expect(toHex(x25519PublicKey(hex(v.alicePrivate)))).toBe(v.alicePublic);
+    expect(toHex(x25519PublicKey(hex(v.bobPrivate)))).toBe(v.bobPublic);
+    expect(toHex(x25519SharedSecret(hex(v.bobPrivate), hex(v.alicePublic)))).toBe(v.shared);
+  });
+  it('node:crypto (what runs) equals noble (the reference) on random keys, unclamped and high-bit inputs included', () => {
+    for (let i = 0; i < 64; i++) {
+      const [secret, other] = [randomBytes(32), randomBytes(32)];
+      const peer = x25519.getPublicKey(other);
+      if (i % 2) peer[31]! |= 0x80; // RFC 7748 §5: the top bit of u is ignored
+      expect(toHex(x25519PublicKey(secret))).toBe(toHex(x25519.getPublicKey(secret)));
+      expect(toHex(x25519SharedSecret(secret, peer))).toBe(toHex(x25519.getSharedSecret(secret, peer)));
+    }
+  });
+  it('refuses an all-zero shared secret (low-order points), as age requires, with a clear error', () => {
+    const lowOrder = [new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0))];
+    for (const point of lowOrder) {
+      expect(() => x25519SharedSecret(randomBytes(32), point)).toThrow(/all zeros/);
+      expect(() => x25519.getSharedSecret(randomBytes(32), point)).toThrow();
+    }
+    expect(() => x25519SharedSecret(randomBytes(31), new Uint8Array(32).fill(9))).toThrow(/expected 32 bytes/);
   });
 });
 

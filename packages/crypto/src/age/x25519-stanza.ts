@@ -1,9 +1,9 @@
-import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { nobleAead, seal } from '../aead.js';
 import { b64decode, b64encode, concatBytes, utf8 } from '../bytes.js';
 import type { Stanza } from './header.js';
+import { x25519PublicKey, x25519SharedSecret } from './x25519.js';
 
 // age spec, "The X25519 recipient type".
 const LABEL = utf8('age-encryption.org/v1/X25519');
@@ -14,8 +14,8 @@ function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): 
 }
 
 export function wrapFileKey(recipient: Uint8Array, fileKey: Uint8Array, ephemeral: Uint8Array): Stanza {
-  const share = x25519.getPublicKey(ephemeral);
-  const shared = x25519.getSharedSecret(ephemeral, recipient);
+  const share = x25519PublicKey(ephemeral);
+  const shared = x25519SharedSecret(ephemeral, recipient);
   const body = seal(nobleAead, wrapKey(shared, share, recipient), ZERO_NONCE, fileKey);
   return { args: ['X25519', b64encode(share)], body };
 }
@@ -27,11 +27,11 @@ export function unwrapFileKey(identity: Uint8Array, stanza: Stanza): Uint8Array 
   if (!share || share.length !== 32) return null;
   let shared: Uint8Array;
   try {
-    // noble throws on an all-zero shared secret (a low-order share), as the age spec requires.
-    shared = x25519.getSharedSecret(identity, share);
+    // An all-zero shared secret (a low-order share) throws, as the age spec requires.
+    shared = x25519SharedSecret(identity, share);
   } catch {
     return null;
   }
-  const recipient = x25519.getPublicKey(identity);
+  const recipient = x25519PublicKey(identity);
   return nobleAead.open(wrapKey(shared, share, recipient), ZERO_NONCE, stanza.body);
 }
