@@ -26,7 +26,7 @@ export const MANY_ENTRIES = 50_000;
  * At 1.4× (V8 reads this flag at every collection, so setting it at run time works) the same run
  * peaks at ~135 MiB for ~4% more time. With few, large files it only costs time, so it is applied
  * to large trees alone. Measured with `pnpm bench` (apps/sync) and a 200,000-file tree; trees of
-25,000-49,000 files of 1.5 KB peaked at 178-197 MiB under `giveHeapRoom` and at ~146 MiB tight.
+ * 25,000-49,000 files of 1.5 KB peaked at 178-197 MiB under `giveHeapRoom` and at ~146 MiB tight.
  */
 export function keepHeapTight(): void {
   setFlagsFromString('--heap-growing-percent=40');

@@ -23,9 +23,11 @@ describe('coffer CLI end to end on a local destination', () => {
     expect(init.stdout).toMatch(/WARNING: .*Without it nobody/s);
     expect(statSync(join(dir, 'coffer.key')).mode & 0o777).toBe(0o600);
 
-    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    const backup = coffer(['backup', '--config', 'coffer.yaml', '--debug'], { cwd: dir });
     expect(backup.stderr).toContain('uploaded to disk and verified');
     expect(backup.code).toBe(0);
+    // The shipped (bundled) CLI must find the native batcher, not quietly fall back.
+    expect(backup.stderr).toContain('sealing with the native batcher, CRC-32 by libdeflate');
 
     const listed = listJson(dir);
     expect(listed).toHaveLength(1);

@@ -9,3 +9,4 @@ export { DecryptStream, createDecryptStream, createAgeDecryptStream, type Decryp
 export { readBackupMetadata, type HeaderInfo } from './read-metadata.js';
 export { formatKeyFile, formatWriteOnlyKeyFile, parseKeyFile, type LoadedKey } from './key-file.js';
 export { CHUNK_BYTES } from './stream/stream-cipher.js';
+export { describeSealing } from './native/addon.js';

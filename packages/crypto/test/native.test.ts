@@ -25,7 +25,7 @@ describe('native STREAM batcher (OpenSSL on the thread pool)', () => {
   const native = nativeAddon!;
 
   it('computes CRC-32s with libdeflate (scripts/bootstrap.sh installs it; zlib is the slower fallback)', () => {
-    expect(native.crc32Implementation).toBe('libdeflate');
+    expect(native.crc32Implementation, 'libdeflate-dev was missing when the addon was built: run scripts/bootstrap.sh, then pnpm build').toBe('libdeflate');
   });
 
   it('seals exactly what noble seals, at small and large counters', async () => {

@@ -1,4 +1,4 @@
-import { toWriteOnly } from '@coffer/crypto';
+import { describeSealing, toWriteOnly } from '@coffer/crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { Destination } from '../destinations.js';
 import { usageError } from '../errors.js';
@@ -27,6 +27,7 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
   const writeKey = toWriteOnly(key.material);
   const sources = options.onlySource ? config.sources.filter((s) => s.name === options.onlySource) : config.sources;
   if (options.onlySource && sources.length === 0) throw usageError(`no source named "${options.onlySource}" in ${config.configPath}`);
+  log.debug(`sealing with ${describeSealing()}`);
   let allOk = true;
   for (const source of sources) {
     const state = await readState(config.stateDir);

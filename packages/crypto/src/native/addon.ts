@@ -33,3 +33,10 @@ function load(): NativeAddon | null {
 
 /** The addon, or null where it was not built: callers then seal chunk by chunk with node:crypto. */
 export const nativeAddon: NativeAddon | null = load();
+
+/** How this process seals, for `coffer --debug`: the app's tests check the shipped CLI uses the batcher. */
+export function describeSealing(): string {
+  return nativeAddon
+    ? `the native batcher, CRC-32 by ${nativeAddon.crc32Implementation}`
+    : 'node:crypto on the main thread (the native batcher is not built, or COFFER_NATIVE=0)';
+}
