@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { batchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from '../src/archive/adaptive-io.js';
 import { BufferPool } from '../src/archive/buffer-pool.js';
 import { SlabAllocator } from '../src/archive/slab-allocator.js';
@@ -29,12 +31,17 @@ async function entriesOf(archive: AsyncIterable<Buffer>): Promise<Map<string, { 
 
 const folder = () => mkdtempSync(join(tmpdir(), 'coffer-archive-'));
 
-// Both ways of reading small files: blocking (from the page cache) and on the thread pool (what a
-// cold cache switches to).
+// Every way of reading small files: in batches (the addon), and one at a time where it is not
+// built, blocking (from the page cache) or on the thread pool (what a cold cache switches to).
 describe.each([
-  ['blocking reads', () => new AdaptiveIo(true)],
-  ['thread-pool reads', () => new AdaptiveIo(false)],
-])('createArchive, %s', (_, io) => {
+  ['batched reads', batchIoAddon, () => new AdaptiveIo(true)],
+  ['blocking reads', null, () => new AdaptiveIo(true)],
+  ['thread-pool reads', null, () => new AdaptiveIo(false)],
+])('createArchive, %s', (mode, batchIo, io) => {
+  it('runs the way it is named', () => {
+    expect(batchIo !== null || mode !== 'batched reads', 'the batched reader is not built: run pnpm build').toBe(true);
+  });
+
   it('keeps order and content across many small files and a few large ones (read-ahead), with read buffers reused at once', async () => {
     const root = folder();
     const expected = new Map<string, Buffer>();
@@ -70,7 +77,7 @@ describe.each([
       }
     })(PIECE_BYTES, 4);
     const slabs = new SlabAllocator(pool);
-    const archive = createArchive(root, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1, io: io() });
+    const archive = createArchive(root, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1, batchIo, io: io() });
     const copied = (async function* () {
       for await (const chunk of coalesce(archive, pool, (c) => slabs.free(c))) {
         yield Buffer.from(chunk);
@@ -106,8 +113,10 @@ describe.each([
     symlinkSync(join(root, 'secret-outside'), join(root, 'now-a-link'));
     rmSync(join(root, 'now-a-folder'));
     mkdirSync(join(root, 'now-a-folder'));
+    // One at a time, a FIFO would block the open; batched, it is no file any more.
+    if (batchIo) execFileSync('mkfifo', [join(root, 'gone')]);
     const report = newReport();
-    const got = await entriesOf(createArchive(root, entries, report, { io: io() }));
+    const got = await entriesOf(createArchive(root, entries, report, { batchIo, io: io() }));
     expect(report.vanished.sort()).toEqual(['gone', 'now-a-link']);
     expect(report.unreadable).toEqual(['now-a-folder (EISDIR)']);
     expect(report.changed.sort()).toEqual(['big-shrinks', 'grows', 'shrinks']);

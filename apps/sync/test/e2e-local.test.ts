@@ -26,8 +26,8 @@ describe('coffer CLI end to end on a local destination', () => {
     const backup = coffer(['backup', '--config', 'coffer.yaml', '--debug'], { cwd: dir });
     expect(backup.stderr).toContain('uploaded to disk and verified');
     expect(backup.code).toBe(0);
-    // The shipped (bundled) CLI must find the native batcher, not quietly fall back.
-    expect(backup.stderr).toContain('sealing with the native batcher, CRC-32 by libdeflate');
+    // The shipped (bundled) CLI must find both addons, not quietly fall back.
+    expect(backup.stderr).toContain('sealing with the native batcher, CRC-32 by libdeflate; small files read in batches');
 
     const listed = listJson(dir);
     expect(listed).toHaveLength(1);

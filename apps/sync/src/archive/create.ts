@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { chunkPassThrough } from '../chunk-pass-through.js';
+import { batchIoAddon, type BatchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { SlabAllocator } from './slab-allocator.js';
 import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
+import { loadBatch } from './load-batch.js';
 import type { ArchiveEntry } from './scan.js';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
@@ -29,6 +31,8 @@ export interface ArchiveReport {
 
 const READ_AHEAD_ENTRIES = 64;
 const READ_AHEAD_BYTES = 16 << 20;
+/** Small files loaded per thread-pool job, where the batched reader is built. */
+const BATCH_ENTRIES = READ_AHEAD_ENTRIES / 2;
 
 /**
  * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
@@ -52,13 +56,18 @@ export interface ArchiveBuffers {
 }
 
 export interface ArchiveOptions extends ArchiveBuffers {
-  /** How small files are opened and read (default: blocking while the page cache serves them). */
+  /**
+   * The batched reader for small files (default: the addon, where built); null, or not built:
+   * one file at a time through `io`.
+   */
+  readonly batchIo?: BatchIoAddon | null;
+  /** How small files are opened and read without batches (default: blocking while the page cache serves them). */
   readonly io?: AdaptiveIo;
 }
 
 /** The archive never touches a buffer from `options` again after handing it on. */
 export function createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): Readable {
-  const { pool, slabs, slabBytes = 0, io = new AdaptiveIo() } = options;
+  const { pool, slabs, slabBytes = 0, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
   const alloc = (size: number) => (slabs && size > 0 && size <= slabBytes ? slabs.alloc(size) : Buffer.allocUnsafe(size));
   const pack = tarPack();
   const out = chunkPassThrough();
@@ -68,14 +77,29 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
   const ahead: Array<{ entry: ArchiveEntry; loaded: Promise<LoadedEntry> }> = [];
   let next = 0;
   let aheadBytes = 0;
+  const queue = (entry: ArchiveEntry, loaded: Promise<LoadedEntry>) => {
+    loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
+    ahead.push({ entry, loaded });
+  };
+  let batch: ArchiveEntry[] = [];
+  const loadBatched = () => {
+    if (batch.length === 0) return;
+    loadBatch(batchIo!, root, batch, alloc).forEach((loaded, i) => queue(batch[i]!, loaded));
+    batch = [];
+  };
   const readAhead = () => {
-    while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
+    while (next < entries.length && ahead.length + batch.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
       const entry = entries.at(next++)!;
       if (isSmallFile(entry)) aheadBytes += entry.size;
-      const loaded = loadEntry(join(root, entry.rel), entry, alloc, io);
-      loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
-      ahead.push({ entry, loaded });
+      if (batchIo && isSmallFile(entry)) {
+        batch.push(entry);
+        if (batch.length === BATCH_ENTRIES) loadBatched();
+        continue;
+      }
+      loadBatched(); // entries stay in order
+      queue(entry, loadEntry(join(root, entry.rel), entry, alloc, io));
     }
+    loadBatched();
   };
   void (async () => {
     try {

@@ -30,10 +30,12 @@ export type LoadedEntry =
 
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
-function failure(err: unknown): LoadedEntry {
-  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+/** A failed open or read, by its errno code: gone since the scan, or unreadable. */
+export function failure(code = 'EIO'): LoadedEntry {
   return GONE.has(code) ? { kind: 'vanished' } : { kind: 'unreadable', code };
 }
+
+const failed = (err: unknown): LoadedEntry => failure((err as NodeJS.ErrnoException).code);
 
 /** Whether the open file still has the size and mtime the scan saw. */
 export function unchanged(fd: number, entry: ArchiveEntry): boolean {
@@ -57,7 +59,7 @@ export async function loadEntry(
     try {
       return { kind: 'symlink', linkname: await io.run(() => readlinkSync(path), () => readlink(path)) };
     } catch (err) {
-      return failure(err);
+      return failed(err);
     }
   }
   let fd: number;
@@ -65,7 +67,7 @@ export async function loadEntry(
   try {
     fd = await io.run(() => openSync(path, flags), () => openFd(path, flags));
   } catch (err) {
-    return failure(err);
+    return failed(err);
   }
   if (entry.size > SMALL_FILE_BYTES) return { kind: 'open', fd };
   try {
@@ -84,7 +86,7 @@ export async function loadEntry(
     if (filled < entry.size) return { kind: 'data', data: data.fill(0, filled), changed: true };
     return { kind: 'data', data, changed: !unchanged(fd, entry) };
   } catch (err) {
-    return failure(err);
+    return failed(err);
   } finally {
     closeFd(fd);
   }

@@ -1,3 +1,4 @@
+import { batchIoAddon } from '@coffer/batch-io';
 import { describeSealing, toWriteOnly } from '@coffer/crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { Destination } from '../destinations.js';
@@ -27,7 +28,7 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
   const writeKey = toWriteOnly(key.material);
   const sources = options.onlySource ? config.sources.filter((s) => s.name === options.onlySource) : config.sources;
   if (options.onlySource && sources.length === 0) throw usageError(`no source named "${options.onlySource}" in ${config.configPath}`);
-  log.debug(`sealing with ${describeSealing()}`);
+  log.debug(`sealing with ${describeSealing()}; small files read ${batchIoAddon ? 'in batches' : 'one at a time'}`);
   let allOk = true;
   for (const source of sources) {
     const state = await readState(config.stateDir);

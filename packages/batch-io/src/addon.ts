@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+
+/**
+ * native/batch_io.c: a batch of small-file reads or writes as one job on libuv's thread pool.
+ * Paths are NUL-separated in one string; no buffer may be touched until the call settles.
+ */
+export interface BatchIoAddon {
+  /** Per file, 4 numbers in `results`: bytes read (or -errno, or NOT_A_FILE), size, mtime s, mtime ns. */
+  readFiles(paths: string, buffers: readonly Uint8Array[], results: Float64Array): Promise<void>;
+  /** `meta`: mode and mtime (s) per file; `results`: failed index (-1: none), -errno, step. */
+  writeFiles(paths: string, buffers: readonly Uint8Array[], meta: Float64Array, results: Float64Array): Promise<void>;
+}
+
+function load(): BatchIoAddon | null {
+  // The same escape hatch as the crypto addon's: COFFER_NATIVE=0 runs the JavaScript paths.
+  if (process.env.COFFER_NATIVE === '0') return null;
+  try {
+    // By package name: that resolves the same from src/, dist/ and a bundle.
+    return createRequire(import.meta.url)('@coffer/batch-io/native-addon') as BatchIoAddon;
+  } catch {
+    return null;
+  }
+}
+
+/** The addon, or null where it was not built (callers then do one file at a time). */
+export const batchIoAddon: BatchIoAddon | null = load();
