@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
+import { batchIoAddon } from '@coffer/batch-io';
 import { silentLogger } from '../src/log.js';
 import { countEntries, safeRelative, unpack } from '../src/archive/unpack.js';
 
@@ -45,7 +46,15 @@ describe('safeRelative', () => {
   });
 });
 
-describe('unpack', () => {
+// Small files in batches (the addon), and one at a time where it is not built.
+describe.each([
+  ['batched writes', batchIoAddon],
+  ['one write at a time', null],
+])('unpack, %s', (mode, batchIo) => {
+  it('runs the way it is named', () => {
+    expect(batchIo !== null || mode !== 'batched writes', 'the batched writer is not built: run pnpm build').toBe(true);
+  });
+
   it('restores files, folders, modes, times and symlinks, and reads padding after the archive', async () => {
     const { root } = sandbox();
     const big = randomBytes(3 * 1024 * 1024 + 5);
@@ -61,7 +70,7 @@ describe('unpack', () => {
       { name: 'up', type: 'symlink', linkname: '../sibling', mtime },
       { name: 'fifo', type: 'fifo', mtime },
     ];
-    const entries = await unpack(tarOf(items, 8 << 20), root, silentLogger);
+    const entries = await unpack(tarOf(items, 8 << 20), root, silentLogger, batchIo);
     expect(entries).toBe(items.length - 1); // the FIFO is reported and skipped
     for (const [i, body] of smalls.entries()) expect(readFileSync(join(root, `docs/note-${i}.txt`)).equals(body)).toBe(true);
     expect(readFileSync(join(root, 'media/video.mp4')).equals(big)).toBe(true);
@@ -94,11 +103,21 @@ describe('unpack', () => {
   for (const [what, items] of attacks) {
     it(`refuses ${what}, and writes nothing outside the folder`, async () => {
       const { outside, root } = sandbox();
-      await expect(unpack(tarOf(items), root, silentLogger)).rejects.toMatchObject({ code: 'UNSAFE_ARCHIVE' });
+      await expect(unpack(tarOf(items), root, silentLogger, batchIo)).rejects.toMatchObject({ code: 'UNSAFE_ARCHIVE' });
       expect(readdirSync(outside)).toEqual(['restore']);
       expect(existsSync('/tmp/coffer-pwned')).toBe(false);
     });
   }
+
+  it('never writes over an entry already restored: a repeated name fails the restore', async () => {
+    const { root } = sandbox();
+    const items: Item[] = [
+      ...Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`, body: Buffer.from(`first ${i}`) })),
+      { name: 'f7', body: Buffer.from('second') },
+    ];
+    await expect(unpack(tarOf(items), root, silentLogger, batchIo)).rejects.toMatchObject({ code: 'EEXIST', path: join(root, 'f7') });
+    expect(readFileSync(join(root, 'f7'), 'utf8')).toBe('first 7');
+  });
 
   it('a failing source fails the unpack, and nothing is written after it', async () => {
     const { root } = sandbox();
@@ -109,7 +128,7 @@ describe('unpack', () => {
         if ((n += chunk.length) > 600_000) throw new Error('backup is corrupted or has been tampered with');
       }
     }
-    await expect(unpack(broken(), root, silentLogger)).rejects.toThrow('corrupted');
+    await expect(unpack(broken(), root, silentLogger, batchIo)).rejects.toThrow('corrupted');
     const after = readdirSync(root).length;
     await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(root).length).toBe(after);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { batchIoAddon, writeFiles, type BatchIoAddon, type WriteRequest } from '@coffer/batch-io';
 import { extract as tarExtract, type Extract } from 'tar-stream';
 import { CofferError, EXIT } from '../errors.js';
 import { drained } from '../drained.js';
@@ -78,6 +79,52 @@ function writeSmallFile(path: string, mode: number, mtime: Date, body: Buffer): 
   }
 }
 
+/** Small files written per thread-pool job, where the batched writer is built: at most this many or this many bytes. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 4 << 20;
+
+/**
+ * Writes small files in batches, one thread-pool job each, while the archive is parsed on:
+ * per-file calls from this thread cost more than the writes. One batch is written while the next
+ * fills. Without the addon, each file is written at once, blocking.
+ */
+class SmallFileWriter {
+  private batch: WriteRequest[] = [];
+  private bytes = 0;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly addon: BatchIoAddon | null) {}
+
+  async add(file: WriteRequest): Promise<void> {
+    if (!this.addon) return writeSmallFile(file.path, file.mode, file.mtime, file.data as Buffer);
+    this.batch.push(file);
+    this.bytes += file.data.length;
+    if (this.batch.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.flush();
+  }
+
+  /** Starts writing what is queued once the batch before it is written; rejects with the first failure. */
+  async flush(): Promise<void> {
+    await this.writing;
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    [this.batch, this.bytes] = [[], 0];
+    this.writing = writeFiles(this.addon!, batch);
+    this.writing.catch(() => {}); // awaited by the next flush, or by `settled`
+  }
+
+  /** Every queued file written, or the first failure; the writer then never writes again. */
+  async settled(): Promise<void> {
+    await this.flush();
+    await this.writing;
+  }
+
+  /** Waits until no batch is being written (on failure: before the folder is removed). */
+  async stop(): Promise<void> {
+    this.batch = [];
+    await this.writing.catch(() => {});
+  }
+}
+
 interface Deferred {
   readonly rel: string;
   readonly path: string;
@@ -98,7 +145,17 @@ interface Deferred {
  * Modes are filtered by the umask, as tar does for a normal user. Resolves with the number of
  * entries restored.
  */
-export async function unpack(source: AsyncIterable<Buffer>, root: string, log: Logger): Promise<number> {
+export async function unpack(source: AsyncIterable<Buffer>, root: string, log: Logger, batchIo: BatchIoAddon | null = batchIoAddon): Promise<number> {
+  const small = new SmallFileWriter(batchIo);
+  try {
+    return await unpackWith(source, root, log, small);
+  } finally {
+    // A failed restore's folder is removed next: no batch may still be writing into it.
+    await small.stop();
+  }
+}
+
+async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logger, small: SmallFileWriter): Promise<number> {
   const parser = tarExtract();
   const feeding = feed(source, parser);
   const umask = process.umask();
@@ -143,7 +200,7 @@ export async function unpack(source: AsyncIterable<Buffer>, root: string, log: L
           await writeLargeFile(path, mode, mtime, entry);
           break;
         }
-        writeSmallFile(path, mode, mtime, await readBody(entry, size));
+        await small.add({ path, mode, mtime, data: await readBody(entry, size) });
         break;
       }
       default:
@@ -154,6 +211,7 @@ export async function unpack(source: AsyncIterable<Buffer>, root: string, log: L
     entries += 1;
   }
   await feeding;
+  await small.settled();
   if (unsafe.length > 0) throw unsafeArchive(unsafe);
 
   const linkPaths = new Set(links.map((l) => l.rel));
