@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
@@ -92,6 +92,21 @@ describe.each([
     // 15 MiB of large files and ~2.5 MiB of small ones went through a handful of buffers.
     expect(takes).toBeGreaterThanOrEqual(17);
     expect(distinct.size).toBeLessThanOrEqual(8);
+    rmSync(root, { recursive: true });
+  });
+
+  it('closes every file it opened ahead when stopped early', async () => {
+    const root = folder();
+    for (let f = 0; f < 8; f++) writeFileSync(join(root, `big${f}`), Buffer.alloc((2 << 20) + f));
+    const { entries } = await scanSource(root, [], io());
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const archive = createArchive(root, entries, newReport(), { batchIo, io: io() });
+    await archive.next(); // the first header: every large file is open by now
+    expect(openFiles()).toBeGreaterThan(before);
+    await archive.return(undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openFiles()).toBe(before);
     rmSync(root, { recursive: true });
   });
 

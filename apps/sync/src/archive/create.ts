@@ -1,17 +1,12 @@
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pack as tarPack, type Header, type Pack } from 'tar-stream';
-import { chunkPassThrough } from '../chunk-pass-through.js';
 import { batchIoAddon, type BatchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { SlabAllocator } from './slab-allocator.js';
-import { drained } from '../drained.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import { loadBatch } from './load-batch.js';
 import type { ArchiveEntry } from './scan.js';
-
-type Headers = Partial<Header> & Pick<Header, 'name'>;
+import { END_OF_ARCHIVE, padding, tarHeader, type TarHeader } from './tar-layout.js';
 
 /** Large files are streamed in pieces of this size. */
 export const PIECE_BYTES = 1 << 20;
@@ -34,13 +29,6 @@ const READ_AHEAD_BYTES = 16 << 20;
 /** Small files loaded per thread-pool job, where the batched reader is built. */
 const BATCH_ENTRIES = READ_AHEAD_ENTRIES / 2;
 
-/**
- * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
- * directories. Entries are loaded a little ahead of the one being written (at most 64 entries and
- * 16 MiB of small files), because a folder of many small files is bound by the latency of opening
- * and reading each, not by bandwidth. Files larger than 1 MiB are streamed in 1 MiB pieces, so
- * memory stays bounded whatever the sizes.
- */
 /** Entries by index: a `ScannedTree`, or an array. */
 export interface EntryList {
   readonly length: number;
@@ -65,14 +53,19 @@ export interface ArchiveOptions extends ArchiveBuffers {
   readonly io?: AdaptiveIo;
 }
 
-/** The archive never touches a buffer from `options` again after handing it on. */
-export function createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): Readable {
+/**
+ * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
+ * directories. Entries are loaded a little ahead of the one being written (at most 64 entries and
+ * 16 MiB of small files), because a folder of many small files is bound by the latency of opening
+ * and reading each, not by bandwidth. Files larger than 1 MiB are streamed in 1 MiB pieces, so
+ * memory stays bounded whatever the sizes.
+ *
+ * The chunks (headers, contents, padding) are each handed on once and never touched again.
+ * Stopping early (`return()`, as a torn-down pipeline does) closes every file opened ahead.
+ */
+export async function* createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
   const { pool, slabs, slabBytes = 0, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
   const alloc = (size: number) => (slabs && size > 0 && size <= slabBytes ? slabs.alloc(size) : Buffer.allocUnsafe(size));
-  const pack = tarPack();
-  const out = chunkPassThrough();
-  pack.on('error', (err) => out.destroy(err));
-  pack.pipe(out);
   const isSmallFile = (e: ArchiveEntry) => e.type === 'file' && e.size <= SMALL_FILE_BYTES;
   const ahead: Array<{ entry: ArchiveEntry; loaded: Promise<LoadedEntry> }> = [];
   let next = 0;
@@ -101,104 +94,77 @@ export function createArchive(root: string, entries: EntryList, report: ArchiveR
     }
     loadBatched();
   };
-  void (async () => {
-    try {
-      for (let i = 0; i < entries.length; i++) {
-        // Refill in bursts: topping up one at a time would leave one load in flight at once,
-        // and each would wait out the thread pool's wake-up latency alone.
-        if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
-        const { entry, loaded: loading } = ahead.shift()!;
-        const loaded = await loading;
-        if (isSmallFile(entry)) aheadBytes -= entry.size;
-        if (out.destroyed) {
-          if (loaded.kind === 'open') closeFd(loaded.fd);
-          throw new Error('archive closed');
-        }
-        const header: Headers = { name: entry.rel, mode: entry.mode, mtime: entry.mtime, type: entry.type };
-        switch (loaded.kind) {
-          case 'directory':
-            await addEntry(pack, header);
-            break;
-          case 'symlink':
-            await addEntry(pack, { ...header, linkname: loaded.linkname });
-            break;
-          case 'vanished':
-            report.vanished.push(entry.rel);
-            break;
-          case 'unreadable':
-            report.unreadable.push(`${entry.rel} (${loaded.code})`);
-            break;
-          case 'data':
-            await addEntry(pack, { ...header, size: entry.size }, loaded.data);
-            if (loaded.changed) report.changed.push(entry.rel);
-            report.files += 1;
-            report.bytes += entry.size;
-            break;
-          case 'open':
-            await streamFile(pack, header, loaded.fd, entry, report, out, pool);
-            report.files += 1;
-            report.bytes += entry.size;
-            break;
-        }
+  try {
+    for (let i = 0; i < entries.length; i++) {
+      // Refill in bursts: topping up one at a time would leave one load in flight at once,
+      // and each would wait out the thread pool's wake-up latency alone.
+      if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
+      const { entry, loaded: loading } = ahead.shift()!;
+      const loaded = await loading;
+      if (isSmallFile(entry)) aheadBytes -= entry.size;
+      const header: TarHeader = { name: entry.rel, mode: entry.mode, mtime: entry.mtime, type: entry.type };
+      switch (loaded.kind) {
+        case 'directory':
+          yield* tarHeader(header);
+          break;
+        case 'symlink':
+          yield* tarHeader({ ...header, linkname: loaded.linkname });
+          break;
+        case 'vanished':
+          report.vanished.push(entry.rel);
+          break;
+        case 'unreadable':
+          report.unreadable.push(`${entry.rel} (${loaded.code})`);
+          break;
+        case 'data':
+          yield* tarHeader({ ...header, size: entry.size });
+          if (entry.size > 0) yield loaded.data;
+          yield* padding(entry.size);
+          if (loaded.changed) report.changed.push(entry.rel);
+          report.files += 1;
+          report.bytes += entry.size;
+          break;
+        case 'open':
+          yield* streamFile(loaded.fd, { ...header, size: entry.size }, entry, report, pool);
+          yield* padding(entry.size);
+          report.files += 1;
+          report.bytes += entry.size;
+          break;
       }
-      pack.finalize();
-    } catch (err) {
-      out.destroy(err as Error);
-    } finally {
-      // Large files opened ahead but never reached (the archive was torn down) are closed.
-      for (const { loaded } of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
     }
-  })();
-  return out;
+    yield END_OF_ARCHIVE;
+  } finally {
+    // Large files opened ahead but never reached (the archive was stopped) are closed.
+    for (const { loaded } of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
+  }
 }
 
-/** Streams exactly `entry.size` bytes of an open file, zero-filled if it shrank; reports changes. */
-async function streamFile(pack: Pack, header: Headers, fd: number, entry: ArchiveEntry, report: ArchiveReport, out: Readable, pool?: BufferPool): Promise<void> {
+/** Its header, then exactly `entry.size` bytes of an open file, zero-filled if it shrank; reports changes; closes it. */
+async function* streamFile(fd: number, header: TarHeader, entry: ArchiveEntry, report: ArchiveReport, pool?: BufferPool): AsyncGenerator<Buffer> {
   try {
-    const sink = pack.entry({ ...header, size: entry.size });
-    // Listen at once: when the archive is torn down (abort), the entry errors too.
-    let sinkError: Error | undefined;
-    sink.on('error', (err: Error) => (sinkError = err));
-    const write = async (chunk: Buffer) => {
-      if (sinkError || out.destroyed) throw sinkError ?? new Error('archive closed');
-      if (!sink.write(chunk)) await drained(sink);
-    };
+    yield* tarHeader(header);
     let sent = 0;
     while (sent < entry.size) {
-      // A buffer of its own per piece (fresh, or one the consumer released): the archive and
-      // what follows hold on to what they were given until it is sent.
+      // A buffer of its own per piece (fresh, or one the consumer released): what follows
+      // holds on to what it was given until it is sent.
       const length = Math.min(PIECE_BYTES, entry.size - sent);
       const piece = pool && length === pool.size ? pool.take() : Buffer.allocUnsafe(length);
       const { bytesRead } = await readFd(fd, piece, 0, length, sent);
       if (bytesRead === 0) break;
       sent += bytesRead;
       // The whole piece, not a view of it, so that the pool knows it when it comes back.
-      await write(bytesRead === piece.length ? piece : piece.subarray(0, bytesRead));
+      yield bytesRead === piece.length ? piece : piece.subarray(0, bytesRead);
     }
     if (sent < entry.size) {
       report.changed.push(entry.rel);
       const zeros = Buffer.alloc(Math.min(PIECE_BYTES, entry.size - sent));
-      for (; sent < entry.size; sent += zeros.length) await write(zeros.subarray(0, Math.min(zeros.length, entry.size - sent)));
+      for (; sent < entry.size; sent += zeros.length) yield zeros.subarray(0, Math.min(zeros.length, entry.size - sent));
     } else if (!unchanged(fd, entry)) {
       report.changed.push(entry.rel);
     }
-    await new Promise<void>((resolve, reject) => {
-      if (sinkError) return reject(sinkError);
-      sink.once('error', reject);
-      sink.end(() => resolve());
-    });
   } finally {
     closeFd(fd);
   }
-}
-
-function addEntry(pack: Pack, header: Headers, data?: Buffer): Promise<void> {
-  // With data given, tar-stream calls back once the archive has taken it: that is backpressure.
-  return new Promise((resolve, reject) => {
-    const callback = (err?: Error | null) => (err ? reject(err) : resolve());
-    if (data) pack.entry(header, data, callback);
-    else pack.entry(header, callback);
-  });
 }
 
 export function newReport(skipped: string[] = []): ArchiveReport {

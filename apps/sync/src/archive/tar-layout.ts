@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+
+/** The header fields the archive sets; tar-stream's `Headers`, narrowed to what we use. */
+export interface TarHeader {
+  name: string;
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  mtime: Date;
+  /** Content bytes (files only). */
+  size?: number;
+  linkname?: string;
+}
+
+interface HeaderCodec {
+  encode(header: object): Buffer | null;
+  encodePax(header: object): Buffer;
+}
+
+// tar-stream's own ustar and pax header encoders (headers.js): the format stays the library's.
+// Its package exports only the Pack stream, whose per-entry streams cost ~9 µs an entry (a third
+// of a 20,000-file backup's time on this thread); tests hold this layout byte for byte to Pack's.
+const codec = createRequire(createRequire(import.meta.url).resolve('tar-stream'))('./headers.js') as HeaderCodec;
+
+const ZEROS = Buffer.alloc(1024);
+/** Two zero blocks: the end of a tar archive. */
+export const END_OF_ARCHIVE = ZEROS;
+
+/**
+ * The header block(s) of one entry, as tar-stream's Pack writes them: one ustar block, or a pax
+ * extended header (long or non-ASCII names) before it. Defaults as Pack applies them.
+ */
+export function tarHeader(entry: TarHeader): Buffer[] {
+  const header = {
+    ...entry,
+    size: entry.type === 'file' ? (entry.size ?? 0) : 0,
+    mode: entry.mode || (entry.type === 'directory' ? 0o755 : 0o644),
+    uid: 0,
+    gid: 0,
+  };
+  const plain = codec.encode(header);
+  if (plain) return [plain];
+  const pax = codec.encodePax({ name: header.name, linkname: header.linkname });
+  const paxHeader = { ...header, name: 'PaxHeader', linkname: header.linkname && 'PaxHeader' };
+  return [codec.encode({ ...paxHeader, size: pax.byteLength, type: 'pax-header' })!, pax, ...padding(pax.byteLength), codec.encode(paxHeader)!];
+}
+
+/** The zeros that fill an entry's content of `size` bytes up to a whole 512-byte block. */
+export function padding(size: number): Buffer[] {
+  const rest = size % 512;
+  return rest === 0 ? [] : [ZEROS.subarray(0, 512 - rest)];
+}
