@@ -139,18 +139,40 @@ export async function* createArchive(root: string, entries: EntryList, report: A
   }
 }
 
+/** Pieces of a large file read ahead of the one being handed on, so that reads overlap sealing. */
+const PREFETCH_PIECES = 4;
+
 /** Its header, then exactly `entry.size` bytes of an open file, zero-filled if it shrank; reports changes; closes it. */
 async function* streamFile(fd: number, header: TarHeader, entry: ArchiveEntry, report: ArchiveReport, pool?: BufferPool): AsyncGenerator<Buffer> {
+  const reads: Array<{ piece: Buffer; length: number; done: Promise<number> }> = [];
+  let offset = 0;
+  const readAhead = () => {
+    while (reads.length < PREFETCH_PIECES && offset < entry.size) {
+      // A buffer of its own per piece (fresh, or one the consumer released): what follows
+      // holds on to what it was given until it is sent.
+      const length = Math.min(PIECE_BYTES, entry.size - offset);
+      const piece = pool && length === pool.size ? pool.take() : Buffer.allocUnsafe(length);
+      const done = readFd(fd, piece, 0, length, offset).then((r) => r.bytesRead);
+      done.catch(() => {}); // awaited in order below
+      reads.push({ piece, length, done });
+      offset += length;
+    }
+  };
   try {
     yield* tarHeader(header);
     let sent = 0;
-    while (sent < entry.size) {
-      // A buffer of its own per piece (fresh, or one the consumer released): what follows
-      // holds on to what it was given until it is sent.
-      const length = Math.min(PIECE_BYTES, entry.size - sent);
-      const piece = pool && length === pool.size ? pool.take() : Buffer.allocUnsafe(length);
-      const { bytesRead } = await readFd(fd, piece, 0, length, sent);
-      if (bytesRead === 0) break;
+    readAhead();
+    while (reads.length > 0) {
+      const { piece, length, done } = reads.shift()!;
+      const bytesRead = await done;
+      if (bytesRead < length) {
+        // Short: the file shrank, or the read was cut short. What was read beyond is dropped, and
+        // reading goes on right after these bytes until a read finds nothing.
+        await Promise.allSettled(reads.splice(0).map((r) => r.done));
+        offset = sent + bytesRead;
+        if (bytesRead === 0) break;
+      }
+      readAhead();
       sent += bytesRead;
       // The whole piece, not a view of it, so that the pool knows it when it comes back.
       yield bytesRead === piece.length ? piece : piece.subarray(0, bytesRead);
@@ -163,6 +185,8 @@ async function* streamFile(fd: number, header: TarHeader, entry: ArchiveEntry, r
       report.changed.push(entry.rel);
     }
   } finally {
+    // No read may still use the descriptor once it is closed: its number could be reused.
+    await Promise.allSettled(reads.map((r) => r.done));
     closeFd(fd);
   }
 }
