@@ -14,7 +14,8 @@ need_apt=()
 command -v age >/dev/null 2>&1 || need_apt+=(age)
 # PostgreSQL: the vault's second store is tested against a real, throwaway cluster.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
-# A C toolchain and Python: node-gyp builds better-sqlite3 and Coffer's native STREAM batcher.
+# A C toolchain and Python: node-gyp builds better-sqlite3 and Coffer's two addons (the STREAM
+# batcher, batched small-file I/O).
 { command -v cc && command -v make && command -v g++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # libdeflate: its SIMD CRC-32 (about 5x zlib's) is what upload verification runs in the batcher.
