@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { lstatSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { sep } from 'node:path';
 import picomatch from 'picomatch';
 import { keepHeapTight, TIGHT_HEAP_ENTRIES } from '../heap.js';
 import { AdaptiveIo } from './adaptive-io.js';
@@ -85,10 +85,12 @@ export async function scanSource(root: string, exclude: readonly string[], io = 
     }
   }
   let tight = false;
-  async function walk(dir: string): Promise<void> {
+  // Paths built by concatenation (readdir's names never hold a separator): path.join and
+  // path.relative per entry cost a 20,000-file scan ~40 ms of this thread.
+  async function walk(dir: string, relDir: string): Promise<void> {
     const children = (await readdir(dir))
       .sort()
-      .map((name) => ({ path: join(dir, name), rel: relative(root, join(dir, name)).split(sep).join('/') }))
+      .map((name) => ({ path: `${dir}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
     for (let start = 0; start < children.length; start += STAT_CONCURRENCY) {
       // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
@@ -106,13 +108,13 @@ export async function scanSource(root: string, exclude: readonly string[], io = 
         const mode = s.mode & 0o7777;
         if (s.isDirectory()) {
           entries.push(rel, 'directory', 0, mode, s.mtimeMs);
-          await walk(path);
+          await walk(path, rel);
         } else if (s.isFile()) entries.push(rel, 'file', s.size, mode, s.mtimeMs);
         else if (s.isSymbolicLink()) entries.push(rel, 'symlink', 0, mode, s.mtimeMs);
         else skipped.push(rel);
       }
     }
   }
-  await walk(root);
+  await walk(root, '');
   return { entries, skipped };
 }

@@ -23,7 +23,11 @@ async function packed(items: typeof entries): Promise<Buffer> {
     for await (const c of p) chunks.push(c as Buffer);
   })();
   for (const { body, ...header } of items) {
-    await new Promise<void>((resolve, reject) => p.entry(header, body, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body) p.entry(header, body, done);
+      else p.entry(header, done);
+    });
   }
   p.finalize();
   await reading;
