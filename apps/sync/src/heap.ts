@@ -31,3 +31,8 @@ export const MANY_ENTRIES = 50_000;
 export function keepHeapTight(): void {
   setFlagsFromString('--heap-growing-percent=40');
 }
+
+/** Puts back V8's own heap sizing, undoing the two functions above. */
+export function restoreHeapDefaults(): void {
+  setFlagsFromString('--heap-growing-percent=0');
+}
