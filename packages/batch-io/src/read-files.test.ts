@@ -63,11 +63,15 @@ describe('readFiles (one thread-pool job per batch)', () => {
     expect(buffers[1]!.equals(Buffer.alloc(4, 0xee))).toBe(true); // nothing read through the link
   });
 
+  it('has nothing to do for an empty batch', async () => {
+    expect(await readFiles(addon, [])).toEqual([]);
+  });
+
   it('refuses malformed batches at the boundary', () => {
     const b = [Buffer.alloc(1)];
     expect(() => addon.readFiles('a\0b', b, new Float64Array(4))).toThrow(TypeError); // two paths, one buffer
     expect(() => addon.readFiles('a', b, new Float64Array(3))).toThrow(TypeError); // results too short
-    expect(() => addon.readFiles('', [], new Float64Array(0))).toThrow(TypeError); // empty batch
+    expect(() => addon.readFiles('', [], new Float64Array(0))).toThrow(TypeError); // empty batch, which readFiles never queues
     expect(() => addon.readFiles('a\0', [Buffer.alloc(1), Buffer.alloc(1)], new Float64Array(8))).toThrow(TypeError); // empty path
     expect(() => addon.readFiles('a', [new Uint16Array(1) as unknown as Uint8Array], new Float64Array(4))).toThrow(TypeError);
   });

@@ -24,6 +24,7 @@ export interface ReadRequest {
  * for reading (NOT_A_FILE). Rejects only on bad arguments; each file's failure is its own result.
  */
 export async function readFiles(addon: BatchIoAddon, files: readonly ReadRequest[]): Promise<FileRead[]> {
+  if (files.length === 0) return []; // nothing to queue a job for
   const results = new Float64Array(files.length * FIELDS);
   await addon.readFiles(files.map((f) => f.path).join('\0'), files.map((f) => f.buffer), results);
   return files.map((_, i): FileRead => {

@@ -8,7 +8,8 @@
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
-  private readonly issued = new WeakSet<Uint8Array>();
+  /** Each issued buffer by its memory, so that a view of it (a piece filled in part) finds it. */
+  private readonly issued = new WeakMap<ArrayBufferLike, Buffer>();
 
   constructor(
     readonly size: number,
@@ -17,17 +18,20 @@ export class BufferPool {
 
   take(): Buffer {
     const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
-    this.issued.add(buffer);
+    this.issued.set(buffer.buffer, buffer);
     return buffer;
   }
 
   /**
-   * The caller MUST hold no reference to `chunk`, not even a view, once it is released. Returns
+   * Gives back the buffer `chunk` is, or is a view of. The caller MUST hold no reference to any
+   * part of that buffer once it is released, and MUST NOT hand on two views of one buffer. Returns
    * whether the chunk was one of this pool's.
    */
   release(chunk: Uint8Array): boolean {
-    if (!this.issued.delete(chunk)) return false;
-    if (this.free.length < this.keep) this.free.push(chunk as Buffer);
+    const buffer = this.issued.get(chunk.buffer);
+    if (!buffer) return false;
+    this.issued.delete(chunk.buffer);
+    if (this.free.length < this.keep) this.free.push(buffer);
     return true;
   }
 }

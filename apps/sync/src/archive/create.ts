@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { batchIoAddon, type BatchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
-import type { SlabAllocator } from './slab-allocator.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import { loadBatch } from './load-batch.js';
 import type { ArchiveEntry } from './scan.js';
@@ -24,10 +23,14 @@ export interface ArchiveReport {
   readonly skipped: string[];
 }
 
+/** Files smaller than this are packed, with their headers, into shared pieces (see `Run`). */
+export const PACKED_FILE_BYTES = 256 << 10;
+
+/** Loaded ahead at most: entries (a run counts as one), and bytes (small files and runs' pieces). */
 const READ_AHEAD_ENTRIES = 64;
-const READ_AHEAD_BYTES = 16 << 20;
-/** Small files loaded per thread-pool job, where the batched reader is built. */
-const BATCH_ENTRIES = READ_AHEAD_ENTRIES / 2;
+const READ_AHEAD_BYTES = 8 << 20;
+/** Entries per run at most: its files are read in one thread-pool job where the batched reader is built. */
+const RUN_ENTRIES = 256;
 
 /** Entries by index: a `ScannedTree`, or an array. */
 export interface EntryList {
@@ -35,15 +38,12 @@ export interface EntryList {
   at(index: number): ArchiveEntry | undefined;
 }
 
-export interface ArchiveBuffers {
-  /** Where 1 MiB pieces of large files are read into. The archive's consumer releases them. */
+export interface ArchiveOptions {
+  /**
+   * Where the pieces come from: packed runs of small files and folders, and 1 MiB pieces of large
+   * files. The archive's consumer releases them.
+   */
   readonly pool?: BufferPool;
-  /** Where small files up to `slabBytes` are read into. The archive's consumer frees them. */
-  readonly slabs?: SlabAllocator;
-  readonly slabBytes?: number;
-}
-
-export interface ArchiveOptions extends ArchiveBuffers {
   /**
    * The batched reader for small files (default: the addon, where built); null, or not built:
    * one file at a time through `io`.
@@ -53,89 +53,183 @@ export interface ArchiveOptions extends ArchiveBuffers {
   readonly io?: AdaptiveIo;
 }
 
+/** An entry loaded on its own: a symlink, or a file too large to pack. */
+interface Single {
+  readonly entry: ArchiveEntry;
+  readonly loaded: Promise<LoadedEntry>;
+  /** Bytes read ahead for it (a small file's size). */
+  readonly bytes: number;
+}
+
+/**
+ * Folders and small files laid out in one piece as the archive holds them: each header, content
+ * and padding in turn. Headers and sizes are the scanned ones, so the layout is known before the
+ * files are read straight into their places; the piece then goes on as one chunk, with no copy
+ * and no per-file step after this.
+ */
+interface Run {
+  readonly piece: Buffer;
+  used: number;
+  /** Each entry's bytes in the piece, header to padding, and a file's content. */
+  readonly slots: Array<{ readonly entry: ArchiveEntry; readonly start: number; readonly end: number; readonly data?: Buffer }>;
+  /** Bytes read ahead for it: its piece. */
+  readonly bytes: number;
+  loaded?: Promise<LoadedEntry[]>;
+}
+
+const isRun = (item: Single | Run): item is Run => 'slots' in item;
+
+/** The header fields of a scanned entry. */
+const headerOf = (entry: ArchiveEntry): TarHeader => ({
+  name: entry.rel,
+  mode: entry.mode,
+  mtime: entry.mtime,
+  type: entry.type,
+  ...(entry.type === 'file' ? { size: entry.size } : {}),
+});
+
 /**
  * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
- * directories. Entries are loaded a little ahead of the one being written (at most 64 entries and
- * 16 MiB of small files), because a folder of many small files is bound by the latency of opening
- * and reading each, not by bandwidth. Files larger than 1 MiB are streamed in 1 MiB pieces, so
- * memory stays bounded whatever the sizes.
+ * directories. Entries are loaded a little ahead of the one being written (at most 64 entries or
+ * runs, and 8 MiB of small files and runs), because a folder of many small files is bound by the
+ * latency of opening and reading each, not by bandwidth. Folders and files under 256 KiB are
+ * packed into pieces (`Run`); files larger than 1 MiB are streamed in 1 MiB pieces, so memory
+ * stays bounded whatever the sizes.
  *
- * The chunks (headers, contents, padding) are each handed on once and never touched again.
+ * The chunks are each handed on once and never touched again; no two are views of one buffer.
  * Stopping early (`return()`, as a torn-down pipeline does) closes every file opened ahead.
  */
 export async function* createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
-  const { pool, slabs, slabBytes = 0, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
-  const alloc = (size: number) => (slabs && size > 0 && size <= slabBytes ? slabs.alloc(size) : Buffer.allocUnsafe(size));
-  const isSmallFile = (e: ArchiveEntry) => e.type === 'file' && e.size <= SMALL_FILE_BYTES;
-  const ahead: Array<{ entry: ArchiveEntry; loaded: Promise<LoadedEntry> }> = [];
+  const { pool, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
+  const ahead: Array<Single | Run> = [];
   let next = 0;
   let aheadBytes = 0;
-  const queue = (entry: ArchiveEntry, loaded: Promise<LoadedEntry>) => {
-    loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
-    ahead.push({ entry, loaded });
+  /** The run being filled: its files are read once it is full, or reached. */
+  let run: Run | undefined;
+  const closeRun = () => {
+    if (!run) return;
+    const files = run.slots.filter((slot) => slot.data);
+    run.loaded = batchIo
+      ? loadBatch(batchIo, root, files.map(({ entry, data }) => ({ entry, buffer: data! })))
+      : Promise.all(files.map(({ entry, data }) => loadEntry(join(root, entry.rel), entry, () => data!, io)));
+    run.loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
+    run = undefined;
   };
-  let batch: ArchiveEntry[] = [];
-  const loadBatched = () => {
-    if (batch.length === 0) return;
-    loadBatch(batchIo!, root, batch, alloc).forEach((loaded, i) => queue(batch[i]!, loaded));
-    batch = [];
+  /** Lays a folder or small file out in the current run, or a new one; false if it fits in none. */
+  const pack = (entry: ArchiveEntry): boolean => {
+    const header = tarHeader(headerOf(entry));
+    const size = entry.type === 'file' ? entry.size : 0;
+    const length = header.reduce((n, part) => n + part.length, 0) + size + padLength(size);
+    if (length > PIECE_BYTES) return false;
+    if (run && (run.slots.length === RUN_ENTRIES || run.used + length > run.piece.length)) closeRun();
+    if (!run) {
+      run = { piece: pool?.take() ?? Buffer.allocUnsafe(PIECE_BYTES), used: 0, slots: [], bytes: PIECE_BYTES };
+      ahead.push(run);
+      aheadBytes += PIECE_BYTES;
+    }
+    const { piece } = run;
+    const start = run.used;
+    for (const part of header) {
+      piece.set(part, run.used);
+      run.used += part.length;
+    }
+    const data = entry.type === 'file' ? piece.subarray(run.used, run.used + size) : undefined;
+    piece.fill(0, run.used + size, start + length); // the padding: the piece held other bytes before
+    run.used = start + length;
+    run.slots.push({ entry, start, end: run.used, data });
+    return true;
   };
   const readAhead = () => {
-    while (next < entries.length && ahead.length + batch.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
+    while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
       const entry = entries.at(next++)!;
-      if (isSmallFile(entry)) aheadBytes += entry.size;
-      if (batchIo && isSmallFile(entry)) {
-        batch.push(entry);
-        if (batch.length === BATCH_ENTRIES) loadBatched();
-        continue;
-      }
-      loadBatched(); // entries stay in order
-      queue(entry, loadEntry(join(root, entry.rel), entry, alloc, io));
+      if ((entry.type === 'directory' || (entry.type === 'file' && entry.size < PACKED_FILE_BYTES)) && pack(entry)) continue;
+      closeRun(); // entries stay in order
+      const bytes = entry.type === 'file' && entry.size <= SMALL_FILE_BYTES ? entry.size : 0;
+      aheadBytes += bytes;
+      const loaded = loadEntry(join(root, entry.rel), entry, Buffer.allocUnsafe, io);
+      loaded.catch(() => {}); // awaited in order below
+      ahead.push({ entry, loaded, bytes });
     }
-    loadBatched();
+    if (next === entries.length) closeRun();
   };
   try {
-    for (let i = 0; i < entries.length; i++) {
+    for (;;) {
       // Refill in bursts: topping up one at a time would leave one load in flight at once,
       // and each would wait out the thread pool's wake-up latency alone.
-      if (ahead.length <= READ_AHEAD_ENTRIES / 2) readAhead();
-      const { entry, loaded: loading } = ahead.shift()!;
-      const loaded = await loading;
-      if (isSmallFile(entry)) aheadBytes -= entry.size;
-      const header: TarHeader = { name: entry.rel, mode: entry.mode, mtime: entry.mtime, type: entry.type };
-      switch (loaded.kind) {
-        case 'directory':
-          yield* tarHeader(header);
-          break;
-        case 'symlink':
-          yield* tarHeader({ ...header, linkname: loaded.linkname });
-          break;
-        case 'vanished':
-          report.vanished.push(entry.rel);
-          break;
-        case 'unreadable':
-          report.unreadable.push(`${entry.rel} (${loaded.code})`);
-          break;
-        case 'data':
-          yield* tarHeader({ ...header, size: entry.size });
-          if (entry.size > 0) yield loaded.data;
-          yield* padding(entry.size);
-          if (loaded.changed) report.changed.push(entry.rel);
-          report.files += 1;
-          report.bytes += entry.size;
-          break;
-        case 'open':
-          yield* streamFile(loaded.fd, { ...header, size: entry.size }, entry, report, pool);
-          yield* padding(entry.size);
-          report.files += 1;
-          report.bytes += entry.size;
-          break;
-      }
+      if (ahead.length <= READ_AHEAD_ENTRIES / 2 && aheadBytes <= READ_AHEAD_BYTES / 2) readAhead();
+      const item = ahead.shift();
+      if (!item) break;
+      if (item === run) closeRun(); // reached before it was full
+      aheadBytes -= item.bytes;
+      if (isRun(item)) yield* emitRun(item, report, pool);
+      else yield* emitSingle(item, await item.loaded, report, pool);
     }
     yield END_OF_ARCHIVE;
   } finally {
     // Large files opened ahead but never reached (the archive was stopped) are closed.
-    for (const { loaded } of ahead.splice(0)) void loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
+    for (const item of ahead.splice(0)) {
+      if (!isRun(item)) void item.loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});
+    }
+  }
+}
+
+/** The zeros after `size` content bytes, up to a whole 512-byte block. */
+const padLength = (size: number): number => (512 - (size % 512)) % 512;
+
+/** Counts a loaded file in the report, or notes why it was left out; whether it is in the archive. */
+function account(entry: ArchiveEntry, loaded: LoadedEntry, report: ArchiveReport): boolean {
+  if (loaded.kind === 'vanished') report.vanished.push(entry.rel);
+  else if (loaded.kind === 'unreadable') report.unreadable.push(`${entry.rel} (${loaded.code})`);
+  else {
+    if (loaded.kind === 'data' && loaded.changed) report.changed.push(entry.rel);
+    report.files += 1;
+    report.bytes += entry.size;
+    return true;
+  }
+  return false;
+}
+
+/** A run's piece, once its files are read; without the entries of files that could not be. */
+async function* emitRun(run: Run, report: ArchiveReport, pool?: BufferPool): AsyncGenerator<Buffer> {
+  const loaded = await run.loaded!;
+  let file = 0;
+  const kept = run.slots.filter((slot) => !slot.data || account(slot.entry, loaded[file++]!, report));
+  if (kept.length === run.slots.length) {
+    yield run.used === run.piece.length ? run.piece : run.piece.subarray(0, run.used);
+    return;
+  }
+  // Rare: a file vanished or cannot be read, and its header goes with it. What is kept is copied
+  // out, so that no two chunks are views of one piece, and the piece goes back at once.
+  const rest = Buffer.concat(kept.map((slot) => run.piece.subarray(slot.start, slot.end)));
+  pool?.release(run.piece);
+  if (rest.length > 0) yield rest;
+}
+
+/** An entry loaded on its own. */
+async function* emitSingle({ entry }: Single, loaded: LoadedEntry, report: ArchiveReport, pool?: BufferPool): AsyncGenerator<Buffer> {
+  const header = headerOf(entry);
+  switch (loaded.kind) {
+    case 'directory':
+      yield* tarHeader(header);
+      break;
+    case 'symlink':
+      yield* tarHeader({ ...header, linkname: loaded.linkname });
+      break;
+    case 'vanished':
+    case 'unreadable':
+      account(entry, loaded, report);
+      break;
+    case 'data':
+      yield* tarHeader(header);
+      if (entry.size > 0) yield loaded.data;
+      yield* padding(entry.size);
+      account(entry, loaded, report);
+      break;
+    case 'open':
+      yield* streamFile(loaded.fd, header, entry, report, pool);
+      yield* padding(entry.size);
+      account(entry, loaded, report);
+      break;
   }
 }
 

@@ -5,7 +5,6 @@ import { createEncryptStream, readBackupMetadata, type WriteOnlyKey } from '@cof
 import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
 import { AdaptiveIo } from '../archive/adaptive-io.js';
 import { BufferPool } from '../archive/buffer-pool.js';
-import { SlabAllocator } from '../archive/slab-allocator.js';
 import { createArchive, newReport, PIECE_BYTES, type ArchiveReport } from '../archive/create.js';
 import { scanSource } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
@@ -16,7 +15,7 @@ import { CofferError, EXIT } from '../errors.js';
 import { MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
-import { coalesce, LARGE_BYTES } from './coalesce.js';
+import { coalesce } from './coalesce.js';
 import { tee, type TeeResult } from './tee.js';
 import { sha256Of } from './verify.js';
 
@@ -91,14 +90,13 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   const total = entries.totalBytes;
   const report = newReport(skipped);
-  // Encryption hands the archive's read buffers and coalesced pieces back once it has sealed
-  // them; small files are read into slabs, freed once coalesced (every one of them is copied).
+  // Encryption hands the archive's pieces and coalesced ones back once it has sealed them;
+  // coalescing hands back those it copied.
   const pool = new BufferPool(PIECE_BYTES, 24);
-  const slabs = new SlabAllocator(pool);
   // Blocking reads while the page cache serves them, except for very many files: there they make
   // garbage faster than V8 collects it while this thread never idles (200,000 files: 215 MiB).
   const io = new AdaptiveIo(entries.length < MANY_ENTRIES);
-  const archive = createArchive(source.path, entries, report, { pool, slabs, slabBytes: LARGE_BYTES - 1, io });
+  const archive = createArchive(source.path, entries, report, { pool, io });
   // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
   // object read back when it reports none.
   const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
@@ -113,7 +111,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   let plainBytes = 0;
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
-    for await (const chunk of coalesce(src, pool, (copied) => slabs.free(copied))) {
+    for await (const chunk of coalesce(src, pool, (copied) => pool.release(copied))) {
       plainBytes += chunk.length;
       options.onProgress?.(Math.min(plainBytes, total), total);
       yield chunk;
