@@ -5,7 +5,7 @@ import type { BufferPool } from './buffer-pool.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import { loadBatch } from './load-batch.js';
 import type { ArchiveEntry } from './scan.js';
-import { END_OF_ARCHIVE, padding, tarHeader, type TarHeader } from './tar-layout.js';
+import { END_OF_ARCHIVE, padding, padLength, tarHeader, type TarHeader } from './tar-layout.js';
 
 /** Large files are streamed in pieces of this size. */
 export const PIECE_BYTES = 1 << 20;
@@ -65,7 +65,7 @@ interface Single {
  * Folders and small files laid out in one piece as the archive holds them: each header, content
  * and padding in turn. Headers and sizes are the scanned ones, so the layout is known before the
  * files are read straight into their places; the piece then goes on as one chunk, with no copy
- * and no per-file step after this.
+ * and no chunk of its own for each header, file and padding.
  */
 interface Run {
   readonly piece: Buffer;
@@ -172,9 +172,6 @@ export async function* createArchive(root: string, entries: EntryList, report: A
     }
   }
 }
-
-/** The zeros after `size` content bytes, up to a whole 512-byte block. */
-const padLength = (size: number): number => (512 - (size % 512)) % 512;
 
 /** Counts a loaded file in the report, or notes why it was left out; whether it is in the archive. */
 function account(entry: ArchiveEntry, loaded: LoadedEntry, report: ArchiveReport): boolean {

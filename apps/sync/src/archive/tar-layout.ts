@@ -44,8 +44,11 @@ export function tarHeader(entry: TarHeader): Buffer[] {
   return [codec.encode({ ...paxHeader, size: pax.byteLength, type: 'pax-header' })!, pax, ...padding(pax.byteLength), codec.encode(paxHeader)!];
 }
 
-/** The zeros that fill an entry's content of `size` bytes up to a whole 512-byte block. */
+/** How many zeros fill an entry's content of `size` bytes up to a whole 512-byte block. */
+export const padLength = (size: number): number => (512 - (size % 512)) % 512;
+
+/** Those zeros. */
 export function padding(size: number): Buffer[] {
-  const rest = size % 512;
-  return rest === 0 ? [] : [ZEROS.subarray(0, 512 - rest)];
+  const length = padLength(size);
+  return length === 0 ? [] : [ZEROS.subarray(0, length)];
 }
