@@ -55,7 +55,7 @@ describe.each([
       writeFileSync(join(root, `d${d}`, 'big'), big);
       expected.set(`d${d}/big`, big);
     }
-    const { entries } = await scanSource(root, [], io());
+    const { entries } = await scanSource(root, [], io(), batchIo);
     const report = newReport();
     // As in a backup: large files are read into pooled pieces, small ones packed into pooled
     // pieces, some of them then coalesced into others. Each pooled buffer goes back as soon as it
@@ -98,7 +98,7 @@ describe.each([
   it('closes every file it opened ahead when stopped early', async () => {
     const root = folder();
     for (let f = 0; f < 8; f++) writeFileSync(join(root, `big${f}`), Buffer.alloc((2 << 20) + f));
-    const { entries } = await scanSource(root, [], io());
+    const { entries } = await scanSource(root, [], io(), batchIo);
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const before = openFiles();
     const archive = createArchive(root, entries, newReport(), { batchIo, io: io() });
@@ -119,7 +119,7 @@ describe.each([
     writeFileSync(join(root, 'now-a-link'), 'y');
     writeFileSync(join(root, 'now-a-folder'), 'z');
     writeFileSync(join(root, 'secret-outside'), 'do not follow');
-    const { entries } = await scanSource(root, [], io());
+    const { entries } = await scanSource(root, [], io(), batchIo);
     rmSync(join(root, 'gone'));
     truncateSync(join(root, 'shrinks'), 10);
     appendFileSync(join(root, 'grows'), 'more');

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 
 /**
- * native/batch_io.c: a batch of small-file reads or writes as one job on libuv's thread pool.
+ * native/batch_io.c: a batch of small-file reads or writes, or of lstat calls, as one job on
+ * libuv's thread pool.
  * Paths are NUL-separated in one string; no buffer may be touched until the call settles.
  */
 export interface BatchIoAddon {
@@ -9,6 +10,8 @@ export interface BatchIoAddon {
   readFiles(paths: string, buffers: readonly Uint8Array[], results: Float64Array): Promise<void>;
   /** `meta`: mode and mtime (s) per file; `results`: failed index (-1: none), -errno, step. */
   writeFiles(paths: string, buffers: readonly Uint8Array[], meta: Float64Array, results: Float64Array): Promise<void>;
+  /** Per name in `dir`, 4 numbers in `results`: st_mode (or -errno), size, mtime s, mtime ns. */
+  statFiles(dir: string, names: string, count: number, results: Float64Array): Promise<void>;
 }
 
 function load(): BatchIoAddon | null {

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
+import { batchIoAddon, statFiles, type BatchIoAddon } from '@coffer/batch-io';
 import { sep } from 'node:path';
 import picomatch from 'picomatch';
 import { keepHeapTight, TIGHT_HEAP_ENTRIES } from '../heap.js';
@@ -69,48 +70,88 @@ export class ScannedTree {
   }
 }
 
-/** How many lstat calls run at once: the scan of a folder of small files is latency-bound. */
+/** Without the batched lstat, how many lstat calls run at once: the scan of a folder of small files is latency-bound. */
 const STAT_CONCURRENCY = 32;
-/** Walks `root` in a stable order, applying exclude globs to paths relative to it; `io` says how lstat runs. */
-export async function scanSource(root: string, exclude: readonly string[], io = new AdaptiveIo()): Promise<{ entries: ScannedTree; skipped: string[] }> {
+/** Entries of a folder statted per thread-pool job, where the batched lstat is built. */
+const STAT_BATCH = 256;
+
+/** What the scan needs of an lstat; null for an entry gone since its folder was listed. */
+type EntryStat = { readonly mode: number; readonly size: number; readonly mtimeMs: number } | null;
+
+/** Gone since the listing: the entry, or its folder (no longer one). */
+const GONE = new Set(['ENOENT', 'ENOTDIR']);
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/**
+ * Walks `root` in a stable order, applying exclude globs to paths relative to it. Entries are
+ * statted in batches on the thread pool where `batchIo` is built, else one at a time through `io`.
+ */
+export async function scanSource(
+  root: string,
+  exclude: readonly string[],
+  io = new AdaptiveIo(),
+  batchIo: BatchIoAddon | null = batchIoAddon,
+): Promise<{ entries: ScannedTree; skipped: string[] }> {
   const isExcluded = picomatch(exclude as string[], { dot: true });
   const entries = new ScannedTree();
   const skipped: string[] = [];
-  async function statOrNull(path: string): Promise<Stats | null> {
+  const gone = (err: unknown): null => {
+    if (GONE.has((err as NodeJS.ErrnoException).code ?? '')) return null;
+    throw err;
+  };
+  const statOne = async (path: string): Promise<EntryStat> => {
     try {
-      return await lstat(path);
+      return await io.run(() => lstatSync(path), () => lstat(path));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      return gone(err);
     }
-  }
+  };
+  /** lstat of entries of `dir` in one thread-pool job. */
+  const statBatch = async (addon: BatchIoAddon, dir: string, batch: ReadonlyArray<{ name: string; path: string }>): Promise<EntryStat[]> => {
+    const results = await statFiles(addon, dir, batch.map(({ name }) => name));
+    return results.map((r, i) => {
+      if (r.ok) return r;
+      const { path } = batch[i]!;
+      return gone(Object.assign(new Error(`${r.code}: lstat '${path}'`), { code: r.code, syscall: 'lstat', path }));
+    });
+  };
   let tight = false;
   // Paths built by concatenation (readdir's names never hold a separator): path.join and
   // path.relative per entry cost a 20,000-file scan ~40 ms of this thread.
   async function walk(dir: string, relDir: string): Promise<void> {
     const children = (await readdir(dir))
       .sort()
-      .map((name) => ({ path: `${dir}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
+      .map((name) => ({ name, path: `${dir}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
-    for (let start = 0; start < children.length; start += STAT_CONCURRENCY) {
+    const size = batchIo ? STAT_BATCH : STAT_CONCURRENCY;
+    const batches: Array<typeof children> = [];
+    for (let start = 0; start < children.length; start += size) batches.push(children.slice(start, start + size));
+    // Batched, every job starts at once and the pool works while this thread goes on; one at a
+    // time, a batch starts when it is reached.
+    const started = batchIo && batches.map((batch) => statBatch(batchIo, dir, batch));
+    started?.forEach((p) => p.catch(() => {})); // awaited in order below
+    let at = 0;
+    for (const [b, batch] of batches.entries()) {
       // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
       if (!tight && entries.length >= TIGHT_HEAP_ENTRIES) {
         keepHeapTight();
         tight = true;
       }
-      const batch = children.slice(start, start + STAT_CONCURRENCY);
-      const stats = await Promise.all(
-        batch.map(({ path }) => io.run(() => lstatSync(path, { throwIfNoEntry: false }) ?? null, () => statOrNull(path))),
-      );
-      for (const [i, s] of stats.entries()) {
+      const stats = await (started ? started[b]! : Promise.all(batch.map(({ path }) => statOne(path))));
+      for (const s of stats) {
+        const { path, rel } = children[at++]!;
         if (!s) continue;
-        const { path, rel } = batch[i]!;
         const mode = s.mode & 0o7777;
-        if (s.isDirectory()) {
+        const type = s.mode & S_IFMT;
+        if (type === S_IFDIR) {
           entries.push(rel, 'directory', 0, mode, s.mtimeMs);
           await walk(path, rel);
-        } else if (s.isFile()) entries.push(rel, 'file', s.size, mode, s.mtimeMs);
-        else if (s.isSymbolicLink()) entries.push(rel, 'symlink', 0, mode, s.mtimeMs);
+        } else if (type === S_IFREG) entries.push(rel, 'file', s.size, mode, s.mtimeMs);
+        else if (type === S_IFLNK) entries.push(rel, 'symlink', 0, mode, s.mtimeMs);
         else skipped.push(rel);
       }
     }
