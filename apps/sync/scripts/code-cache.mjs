@@ -1,4 +1,4 @@
-// Makes the CLI's V8 code cache (src/code-cache.cts): runs `coffer init` and one `coffer backup` of
+// Makes the CLI's V8 code cache (src/code-cache.ts): runs `coffer init` and one `coffer backup` of
 // a small tree to a local folder, in a temporary folder it then removes, and saves the bytecode
 // of everything the backup compiled. A backup is the run whose start-up matters most; any other
 // command still uses the cache for what it shares, and compiles the rest as before.
@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'coffer.cjs');
-const dir = mkdtempSync(join(tmpdir(), 'coffer-code-cache-'));
+let dir;
 try {
+  dir = mkdtempSync(join(tmpdir(), 'coffer-code-cache-'));
   mkdirSync(join(dir, 'data', 'photos'), { recursive: true });
   writeFileSync(join(dir, 'data', 'notes.txt'), 'a file to back up\n');
   writeFileSync(join(dir, 'data', 'photos', 'a.jpg'), Buffer.alloc(200_000, 7));
+  writeFileSync(join(dir, 'data', 'video.mp4'), Buffer.alloc(3 << 20, 9)); // read in pieces, not whole
   writeFileSync(
     join(dir, 'coffer.yaml'),
     'key:\n  file: ./coffer.key\nsources:\n  - { name: data, path: ./data }\ndestinations:\n  - { name: disk, type: local, path: ./backups }\n',
@@ -24,5 +26,5 @@ try {
 } catch (err) {
   console.warn(`coffer: no code cache was made, so the CLI compiles at every start: ${err.stderr?.toString().trim() || err.message}`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
