@@ -15,6 +15,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#ifdef COFFER_LIBDEFLATE
+/* libdeflate's CRC-32 uses PCLMULQDQ/VPCLMULQDQ where the CPU has them (several times zlib's);
+ * binding.gyp links it when its header is installed. Same polynomial and conventions as zlib. */
+#include <libdeflate.h>
+#define CRC32(crc, p, n) libdeflate_crc32((uint32_t)(crc), (p), (n))
+#else
+#define CRC32(crc, p, n) crc32((crc), (p), (uInt)(n))
+#endif
 
 /* A result for a path that is there but not a regular file (swapped since the scan). */
 #define NOT_A_FILE (-1000000.0)
@@ -420,6 +429,82 @@ static napi_value stat_files_js(napi_env env, napi_callback_info info) {
   return queue(env, "coffer:stat-files", stat_execute, stat_complete, j, &j->deferred, &j->work);
 }
 
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int fd;
+  const uint8_t *data;
+  size_t length;
+  double position;
+  uint32_t crc;
+  int err;
+  napi_ref data_ref;
+} WriteAtJob;
+
+static void write_at_execute(napi_env env, void *data) {
+  (void)env;
+  WriteAtJob *j = data;
+  for (size_t done = 0; done < j->length;) {
+    ssize_t n = pwrite(j->fd, j->data + done, j->length - done, (off_t)j->position + (off_t)done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      j->err = errno;
+      return;
+    }
+    done += (size_t)n;
+  }
+  /* The CRC-32 of exactly the bytes written, taken while they are still in cache. (Nothing for
+   * no bytes: an empty array's data may be NULL, which asks libdeflate for its initial value.) */
+  if (j->length > 0) j->crc = (uint32_t)CRC32(j->crc, j->data, j->length);
+}
+
+static void write_at_complete(napi_env env, napi_status status, void *data) {
+  WriteAtJob *j = data;
+  napi_value value;
+  if (status == napi_ok && j->err == 0) {
+    napi_create_uint32(env, j->crc, &value);
+    napi_resolve_deferred(env, j->deferred, value);
+  } else {
+    /* -errno (as a number) for the caller to name; a cancelled job rejects with 0. */
+    napi_create_int32(env, status == napi_ok ? -j->err : 0, &value);
+    napi_reject_deferred(env, j->deferred, value);
+  }
+  napi_delete_reference(env, j->data_ref);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+/* (fd: number, data: Uint8Array, position: number, crc: number) => Promise<number>: writes all of
+ * `data` at `position` and resolves to the CRC-32 of the bytes so far, given `crc` before them. */
+static napi_value write_at_js(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd;
+  double position, crc;
+  void *bytes;
+  size_t length;
+  const char *usage = "expected (fd: number, data: Uint8Array, position: number, crc: number)";
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      fd < 0 || !typed_array_of(env, argv[1], napi_uint8_array, &bytes, &length) || napi_get_value_double(env, argv[2], &position) != napi_ok ||
+      !(position >= 0 && position <= 9007199254740991.0 && position == (double)(int64_t)position) ||
+      napi_get_value_double(env, argv[3], &crc) != napi_ok || !(crc >= 0 && crc <= 4294967295.0 && crc == (double)(uint32_t)crc)) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  WriteAtJob *j = calloc(1, sizeof(WriteAtJob));
+  if (!j) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  j->fd = fd;
+  j->data = bytes;
+  j->length = length;
+  j->position = position;
+  j->crc = (uint32_t)crc;
+  napi_create_reference(env, argv[1], 1, &j->data_ref);
+  return queue(env, "coffer:write-at", write_at_execute, write_at_complete, j, &j->deferred, &j->work);
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, read_files_js, NULL, &fn);
@@ -428,5 +513,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "writeFiles", fn);
   napi_create_function(env, "statFiles", NAPI_AUTO_LENGTH, stat_files_js, NULL, &fn);
   napi_set_named_property(env, exports, "statFiles", fn);
+  napi_create_function(env, "writeAt", NAPI_AUTO_LENGTH, write_at_js, NULL, &fn);
+  napi_set_named_property(env, exports, "writeAt", fn);
   return exports;
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /**
  * native/batch_io.c: a batch of small-file reads or writes, or of lstat calls, as one job on
- * libuv's thread pool.
+ * libuv's thread pool; and a write with its CRC-32.
  * Paths are NUL-separated in one string; no buffer may be touched until the call settles.
  */
 export interface BatchIoAddon {
@@ -12,6 +12,8 @@ export interface BatchIoAddon {
   writeFiles(paths: string, buffers: readonly Uint8Array[], meta: Float64Array, results: Float64Array): Promise<void>;
   /** Per name in `dir`, 4 numbers in `results`: st_mode (or -errno), size, mtime s, mtime ns. */
   statFiles(dir: string, names: string, count: number, results: Float64Array): Promise<void>;
+  /** Writes all of `data` at `position`; resolves to the CRC-32 so far, or rejects with -errno. */
+  writeAt(fd: number, data: Uint8Array, position: number, crc: number): Promise<number>;
 }
 
 function load(): BatchIoAddon | null {

@@ -22,12 +22,15 @@ export function createChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
     let value = 0;
     return {
       update: (data) => void (value = crc32(data, value)),
-      digest: () => value.toString(16).padStart(8, '0'),
+      digest: () => crc32Hex(value),
     };
   }
   const hash = createHash(algorithm);
   return { update: (data) => void hash.update(data), digest: () => hash.digest('hex') };
 }
+
+/** A CRC-32 as `digest` gives it: 8 lowercase hex digits. */
+export const crc32Hex = (value: number): string => value.toString(16).padStart(8, '0');
 
 /** The checksum of one whole buffer. */
 export const checksumOf = (algorithm: ChecksumAlgorithm, data: Uint8Array): string => {

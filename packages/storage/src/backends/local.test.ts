@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { batchIoAddon } from '@coffer/batch-io';
 import { LocalBackend, LOCAL_TEMP_DIR } from '../index.js';
 import { chunks, runStorageConformance } from '../testing/index.js';
 
@@ -16,11 +17,22 @@ afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
-runStorageConformance('local', {
-  create: async () => new LocalBackend({ root: join(await newRoot(), 'store') }),
-  boundedMemory: true,
-  truncate: async (backend, key, bytes) => truncate(join(backend.name.slice('local:'.length), key), bytes),
+it('writes through the batched writer (the suite requires it: run pnpm build)', () => {
+  expect(batchIoAddon).not.toBeNull();
 });
+
+// Both ways of writing: each chunk and its CRC-32 in one thread-pool job (the addon), and through
+// the file handle with the CRC-32 on this thread where the addon is not built.
+for (const [name, batchIo] of [
+  ['local', batchIoAddon],
+  ['local, without the batched writer', null],
+] as const) {
+  runStorageConformance(name, {
+    create: async () => new LocalBackend({ root: join(await newRoot(), 'store'), batchIo }),
+    boundedMemory: true,
+    truncate: async (backend, key, bytes) => truncate(join(backend.name.slice('local:'.length), key), bytes),
+  });
+}
 
 describe('local backend specifics', () => {
   it('never lets a key escape the root through a symlink', async () => {

@@ -5,7 +5,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { GetOptions, ObjectInfo, PutOptions, PutResult, StorageBackend, StorageCapabilities } from '../backend.js';
 import { abortedError, bodyError, throwIfAborted } from '../abort.js';
-import { createChecksum } from '../checksum.js';
+import { batchIoAddon, writeAt, type BatchIoAddon } from '@coffer/batch-io';
+import { crc32Hex, createChecksum } from '../checksum.js';
 import { StorageError, type StorageErrorCode } from '../errors.js';
 import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
@@ -19,6 +20,11 @@ export const LOCAL_TEMP_DIR = '.coffer-incomplete';
 export interface LocalBackendOptions {
   /** The folder that holds the objects; created if missing. */
   readonly root: string;
+  /**
+   * Writes each chunk and takes its CRC-32 in one thread-pool job (default: the addon, where
+   * built); null, or not built: writes through the file handle and the CRC-32 on this thread.
+   */
+  readonly batchIo?: BatchIoAddon | null;
 }
 
 /** Maps filesystem errors to storage errors. Disk full and permissions are permanent (restic). */
@@ -57,9 +63,11 @@ export class LocalBackend implements StorageBackend {
     rangedReads: true,
   };
   private readonly root: string;
+  private readonly batchIo: BatchIoAddon | null;
 
   constructor(options: LocalBackendOptions) {
     this.root = resolve(options.root);
+    this.batchIo = options.batchIo === undefined ? batchIoAddon : options.batchIo;
     this.name = `local:${this.root}`;
   }
 
@@ -99,7 +107,9 @@ export class LocalBackend implements StorageBackend {
     }
     const temp = join(tempDir, `${randomBytes(12).toString('hex')}.part`);
     let handle: FileHandle | undefined;
+    const native = this.batchIo;
     const checksum = createChecksum('crc32');
+    let crc = 0; // native's
     let size = 0;
     // Write-back starts every 32 MiB instead of at the end: otherwise the whole object waits in
     // the page cache and the final fsync writes all of it while nothing else happens. One flush
@@ -110,11 +120,16 @@ export class LocalBackend implements StorageBackend {
       handle = await open(temp, 'wx', 0o600);
       for await (const chunk of body) {
         if (options.signal?.aborted) throw abortedError(this.name, key);
-        checksum.update(chunk);
-        let written = 0;
-        while (written < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
-          written += bytesWritten;
+        if (native) {
+          // Off this thread: a 600 MiB backup's CRC-32 here cost ~100 ms of it.
+          crc = await writeAt(native, handle.fd, chunk, size, crc);
+        } else {
+          checksum.update(chunk);
+          let written = 0;
+          while (written < chunk.length) {
+            const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
+            written += bytesWritten;
+          }
         }
         size += chunk.length;
         unflushed += chunk.length;
@@ -141,7 +156,7 @@ export class LocalBackend implements StorageBackend {
       if ((err as NodeJS.ErrnoException)?.code === undefined) throw bodyError(err, this.name, key);
       throw fsError(err, this.name, key);
     }
-    return { key, size, checksum: { algorithm: 'crc32', value: checksum.digest() } };
+    return { key, size, checksum: { algorithm: 'crc32', value: native ? crc32Hex(crc) : checksum.digest() } };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
