@@ -5,10 +5,9 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { batchIoAddon, writeFiles, type BatchIoAddon, type WriteRequest } from '@coffer/batch-io';
-import { extract as tarExtract, type Extract } from 'tar-stream';
 import { CofferError, EXIT } from '../errors.js';
-import { drained } from '../drained.js';
 import type { Logger } from '../log.js';
+import { tarEntries } from './tar-entries.js';
 
 const openFd = promisify(open);
 const writeFd = promisify(write);
@@ -36,31 +35,11 @@ export function safeRelative(name: string): string | null {
   return parts.join('/');
 }
 
-/** Feeds `source` into the tar parser with backpressure; the parser errors if the source does. */
-async function feed(source: AsyncIterable<Buffer>, parser: Extract): Promise<void> {
-  try {
-    for await (const chunk of source) {
-      if (parser.destroyed) return;
-      if (!parser.write(chunk)) await drained(parser);
-    }
-    parser.end(null); // streamx: no more data
-  } catch (err) {
-    parser.destroy(err as Error);
-  }
-}
-
-async function readBody(entry: AsyncIterable<unknown>, size: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of entry) parts.push(chunk as Buffer);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-}
-
 /** `mode` is already filtered by the umask; creating with it leaves no window with a wider one. */
-async function writeLargeFile(path: string, mode: number, mtime: Date, body: AsyncIterable<unknown>): Promise<void> {
+async function writeLargeFile(path: string, mode: number, mtime: Date, body: AsyncIterable<Buffer>): Promise<void> {
   const fd = await openFd(path, CREATE, mode);
   try {
-    for await (const piece of body) {
-      const chunk = piece as Buffer;
+    for await (const chunk of body) {
       for (let offset = 0; offset < chunk.length; ) offset += (await writeFd(fd, chunk, offset, chunk.length - offset)).bytesWritten;
     }
     await futimesFd(fd, mtime, mtime);
@@ -156,8 +135,6 @@ export async function unpack(source: AsyncIterable<Buffer>, root: string, log: L
 }
 
 async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logger, small: SmallFileWriter): Promise<number> {
-  const parser = tarExtract();
-  const feeding = feed(source, parser);
   const umask = process.umask();
   const unsafe: string[] = [];
   const folders: Deferred[] = [];
@@ -169,12 +146,11 @@ async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logg
     return p;
   };
   let entries = 0;
-  for await (const entry of parser) {
+  for await (const entry of tarEntries(source, SMALL_FILE_BYTES)) {
     const h = entry.header;
     const rel = safeRelative(h.name);
     if (rel === null || (rel === '' && h.type !== 'directory')) {
       unsafe.push(h.name);
-      entry.resume();
       continue;
     }
     const path = join(root, rel);
@@ -186,31 +162,23 @@ async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logg
           await ensureFolder(path);
           folders.push({ rel, path, mode, mtime });
         }
-        entry.resume();
         break;
       case 'symlink':
         links.push({ rel, path, mode, mtime, target: h.linkname ?? '' });
-        entry.resume();
         break;
       case 'file':
       case 'contiguous-file': {
-        const size = h.size ?? 0;
         await ensureFolder(dirname(path));
-        if (size > SMALL_FILE_BYTES) {
-          await writeLargeFile(path, mode, mtime, entry);
-          break;
-        }
-        await small.add({ path, mode, mtime, data: await readBody(entry, size) });
+        if (entry.pieces) await writeLargeFile(path, mode, mtime, entry.pieces);
+        else await small.add({ path, mode, mtime, data: entry.data! });
         break;
       }
       default:
         log.warn(`restore: ${h.name} is a ${h.type ?? 'unknown'} entry; not restored`);
-        entry.resume();
         continue;
     }
     entries += 1;
   }
-  await feeding;
   await small.settled();
   if (unsafe.length > 0) throw unsafeArchive(unsafe);
 
@@ -243,16 +211,13 @@ async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logg
  * overlap other entries are caught by the restore itself, which needs the folder to see them.)
  */
 export async function countEntries(source: AsyncIterable<Buffer>): Promise<number> {
-  const parser = tarExtract();
-  const feeding = feed(source, parser);
   const unsafe: string[] = [];
   let entries = 0;
-  for await (const entry of parser) {
+  // Nothing is kept: contents are skipped as they come, whatever their size.
+  for await (const entry of tarEntries(source, 0)) {
     if (safeRelative(entry.header.name) === null) unsafe.push(entry.header.name);
     entries += 1;
-    entry.resume();
   }
-  await feeding;
   if (unsafe.length > 0) throw unsafeArchive(unsafe);
   return entries;
 }
