@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tarEntries } from './tar-entries.js';
+import { tarHeaders } from './tar-headers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coffer-tar-entries-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -97,7 +97,7 @@ describe('tarEntries', () => {
     damaged[0]! ^= 1; // the header checksum no longer matches
     await expect(parsed(inPieces(damaged, [4096]), 1 << 20)).rejects.toThrow(/Invalid tar header/);
     // A pax header that says its records take 5 MiB, then that many bytes.
-    const headers = createRequire(createRequire(import.meta.url).resolve('tar-stream'))('./headers.js') as { encode(h: object): Buffer };
+    const headers = tarHeaders as { encode(h: object): Buffer };
     const huge = Buffer.concat([headers.encode({ name: 'PaxHeader', type: 'pax-header', size: 5 << 20, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }), Buffer.alloc(5 << 20)]);
     await expect(reference(huge)).rejects.toThrow('Header exceeds max size');
     await expect(parsed(inPieces(huge, [1 << 20]), 1 << 20)).rejects.toThrow('Header exceeds max size');

@@ -1,23 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Header } from 'tar-stream';
+import { tarHeaders as codec, type DecodedHeader } from './tar-headers.js';
 import { padLength } from './tar-layout.js';
-
-/** A header as headers.js decodes it: its types include the long-name and pax ones. */
-export type DecodedHeader = Omit<Header, 'type' | 'pax'> & {
-  type: Header['type'] | 'gnu-long-path' | 'gnu-long-link-path' | 'pax-global-header' | 'pax-header' | null;
-  pax?: Record<string, string>;
-};
-
-interface HeaderDecoder {
-  decode(block: Buffer, filenameEncoding: string, allowUnknownFormat: boolean): DecodedHeader | null;
-  decodePax(body: Buffer): Record<string, string>;
-  decodeLongPath(body: Buffer, filenameEncoding: string): string;
-}
-
-// tar-stream's own header decoders (headers.js), as tar-layout.ts takes its encoders: the format
-// stays the library's. Its extract stream makes a Readable and a round of events per entry,
-// about 5 µs each: a tenth of a 20,000-file restore's time on this thread.
-const codec = createRequire(createRequire(import.meta.url).resolve('tar-stream'))('./headers.js') as HeaderDecoder;
 
 /** The largest pax or GNU long-name body accepted, as tar-stream's extract. */
 const MAX_LONG_HEADER = 4 << 20;
