@@ -72,8 +72,9 @@ export class ScannedTree {
 
 /** Without the batched lstat, how many lstat calls run at once: the scan of a folder of small files is latency-bound. */
 const STAT_CONCURRENCY = 32;
-/** Entries of a folder statted per thread-pool job, where the batched lstat is built. */
+/** Entries of a folder statted per thread-pool job, where the batched lstat is built, and jobs under way. */
 const STAT_BATCH = 256;
+const STATS_AHEAD = 4;
 
 /** What the scan needs of an lstat; null for an entry gone since its folder was listed. */
 type EntryStat = { readonly mode: number; readonly size: number; readonly mtimeMs: number } | null;
@@ -130,10 +131,16 @@ export async function scanSource(
     const size = batchIo ? STAT_BATCH : STAT_CONCURRENCY;
     const batches: Array<typeof children> = [];
     for (let start = 0; start < children.length; start += size) batches.push(children.slice(start, start + size));
-    // Batched, every job starts at once and the pool works while this thread goes on; one at a
-    // time, a batch starts when it is reached.
-    const started = batchIo && batches.map((batch) => statBatch(batchIo, dir, batch));
-    started?.forEach((p) => p.catch(() => {})); // awaited in order below
+    // Batched, a few jobs run ahead, so the pool works while this thread goes on (all at once, a
+    // folder of 200,000 entries would hold every result at once); one at a time, a batch starts
+    // when it is reached.
+    const ahead = new Map<number, Promise<EntryStat[]>>();
+    const startBatch = (b: number) => {
+      if (!batchIo || b >= batches.length || ahead.has(b)) return;
+      const stats = statBatch(batchIo, dir, batches[b]!);
+      stats.catch(() => {}); // awaited in order below
+      ahead.set(b, stats);
+    };
     let at = 0;
     for (const [b, batch] of batches.entries()) {
       // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
@@ -141,7 +148,9 @@ export async function scanSource(
         keepHeapTight();
         tight = true;
       }
-      const stats = await (started ? started[b]! : Promise.all(batch.map(({ path }) => statOne(path))));
+      for (let next = b; next < b + STATS_AHEAD; next++) startBatch(next);
+      const stats = await (ahead.get(b) ?? Promise.all(batch.map(({ path }) => statOne(path))));
+      ahead.delete(b);
       for (const s of stats) {
         const { path, rel } = children[at++]!;
         if (!s) continue;
