@@ -24,7 +24,7 @@ export interface ArchiveReport {
 }
 
 /** Files smaller than this are packed, with their headers, into shared pieces (see `Run`). */
-export const PACKED_FILE_BYTES = 256 << 10;
+const PACKED_FILE_BYTES = 256 << 10;
 
 /** Loaded ahead at most: entries (a run counts as one), and bytes (small files and runs' pieces). */
 const READ_AHEAD_ENTRIES = 64;

@@ -1,13 +1,12 @@
 import type { BufferPool } from '../archive/buffer-pool.js';
 
 /** Chunks at least this large pass through untouched. */
-export const LARGE_BYTES = 256 << 10;
+const LARGE_BYTES = 256 << 10;
 
 /**
- * Joins runs of small chunks (tar headers, small files) into pieces of `pool.size` bytes, copied
- * into the pool's buffers, and passes large chunks through without a copy. Every later stage costs
- * something per chunk, and an archive of many small files would otherwise reach them in tens of
- * thousands of pieces. What is left over before a large chunk or at the end goes out as is.
+ * Joins runs of small chunks (short runs of packed entries, the headers and padding of large files,
+ * symlinks) into pieces of `pool.size` bytes, copied into the pool's buffers, and passes large
+ * chunks through without a copy. Every later stage costs something per chunk. What is left over before a large chunk or at the end goes out as is.
  * `onCopied` is told of each chunk whose every byte was copied (the last part of a chunk cut in
  * two stands for all of it); a chunk passed on as it is is not.
  */
