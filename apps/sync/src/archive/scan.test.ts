@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ execFileSync('mkfifo', [join(root, 'fifo')]);
 function expected(): Array<[string, string, number, number, number]> {
   const out: Array<[string, string, number, number, number]> = [];
   const walk = (rel: string) => {
-    const names = execFileSync('ls', ['-1A', join(root, rel)]).toString().split('\n').filter(Boolean).sort();
+    const names = readdirSync(join(root, rel)).sort();
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
       if (r.endsWith('.tmp') || name === 'fifo') continue;
