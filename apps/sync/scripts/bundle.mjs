@@ -31,3 +31,7 @@ await build({
   define: { 'import.meta.url': 'import_meta_url' },
   banner: { js: "var import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
 });
+// The launcher, in place, with the three small modules it requires: required as ES modules, they
+// would first start Node's ES module loader (~7 ms of every start-up).
+const launcher = join(root, 'dist', 'coffer.cjs');
+await build({ entryPoints: [launcher], outfile: launcher, allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
