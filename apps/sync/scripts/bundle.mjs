@@ -35,3 +35,4 @@ await build({
 // would first start Node's ES module loader (~7 ms of every start-up).
 const launcher = join(root, 'dist', 'coffer.cjs');
 await build({ entryPoints: [launcher], outfile: launcher, allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+rmSync(`${launcher}.map`, { force: true }); // tsc's map, of the file this replaced
