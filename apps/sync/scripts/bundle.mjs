@@ -1,8 +1,8 @@
 // Bundles the CLI (tsc's dist/cli.js and everything it imports) into one CommonJS file,
 // dist/bundle/cli.cjs, which the launcher (src/coffer.cts) compiles with V8's code cache
 // (scripts/code-cache.mjs). Node's ES module loader reads each file with several thread-pool round
-// trips, and ES modules cannot use a code cache on Node 20; the ~400 files of zod, yaml, pino,
-// noble and our own code cost ~90 ms of every start-up. Not a behaviour change: the same code,
+// trips, and ES modules cannot use a code cache on Node 20; the ~400 files of zod, yaml, noble
+// and our own code cost ~90 ms of every start-up. Not a behaviour change: the same code,
 // one file, and each command's code still runs only when the command does.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   // Loaded at run time from node_modules, so each must be a dependency of this package: the
-  // native addon's loader (@node-rs/crc32, used by @coffer/storage), cli-progress (required
+  // native addon's loader (@node-rs/crc32, used by @coffer/storage), cli-progress and pino (required
   // lazily), and the provider and vault packages, which load only when configured.
   external: ['@node-rs/crc32', '@coffer/storage-s3', '@coffer/storage-drive', '@coffer/vault-protocol', 'cli-progress'],
   // The sources are ES modules; in CommonJS, import.meta.url is this file's URL.
