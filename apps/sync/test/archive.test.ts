@@ -59,7 +59,7 @@ describe('archive fidelity', () => {
     // Regression: waiting for 'drain' once left a 'close' listener behind per wait, and Node warned.
     expect(backup.stderr).not.toMatch(/Warning/);
     const verify = coffer(['verify', '--config', 'coffer.yaml'], { cwd: dir });
-    expect(verify.stdout).toMatch(/OK, \d+ archive entries/);
+    expect(verify.stdout).toMatch(/OK, \d+ archive entries, \d+ bytes authenticated/);
     const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
     expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));

@@ -9,6 +9,7 @@ import { CofferError, EXIT, usageError } from '../errors.js';
 import { loadReadingKey } from '../keys.js';
 import type { Logger } from '../log.js';
 import { describeError } from '../pipeline/backup-source.js';
+import { plural } from '../plural.js';
 import { checkFreshness, checkSubstitution, fetchAnchor, unlockWithPassword } from '../vault.js';
 import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
 import { candidates } from './select-backup.js';
@@ -111,6 +112,6 @@ export async function verifyCommand(which: string | undefined, options: ReadOpti
     if (err instanceof CofferError && err.code === 'SUBSTITUTED') throw err;
     throw new CofferError('VERIFY_FAILED', `backup ${record.backupId} on ${record.destination} failed verification: ${describeError(err)}`, EXIT.failure, { cause: err });
   }
-  process.stdout.write(`backup ${record.backupId} of ${record.source} (generation ${record.generation}) on ${record.destination}: OK, ${entries} archive entries, ${record.size} bytes authenticated\n`);
+  process.stdout.write(`backup ${record.backupId} of ${record.source} (generation ${record.generation}) on ${record.destination}: OK, ${plural(entries, 'archive entry', 'archive entries')}, ${plural(record.size, 'byte')} authenticated\n`);
   return 0;
 }

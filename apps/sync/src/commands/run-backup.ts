@@ -7,6 +7,7 @@ import { loadKey } from '../keys.js';
 import type { Logger } from '../log.js';
 import { backupSource, describeError, type SourceOutcome } from '../pipeline/backup-source.js';
 import { createProgress } from '../progress.js';
+import { plural } from '../plural.js';
 import { readState, writeState } from '../state.js';
 import { updateAnchor } from '../vault.js';
 
@@ -72,8 +73,8 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
     for (const d of outcome.destinations) {
       if (d.ok) {
         log.info(
-          `backup ${outcome.backupId} of ${source.name} (generation ${outcome.generation}, ${outcome.archive.files} files, ${outcome.size} bytes) uploaded to ${d.destination} and verified` +
-            (d.removed.length ? `; removed ${d.removed.length} older backup(s)` : ''),
+          `backup ${outcome.backupId} of ${source.name} (generation ${outcome.generation}, ${plural(outcome.archive.files, 'file')}, ${plural(outcome.size, 'byte')}) uploaded to ${d.destination} and verified` +
+            (d.removed.length ? `; removed ${plural(d.removed.length, 'older backup')}` : ''),
         );
       } else {
         allOk = false;
