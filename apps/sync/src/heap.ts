@@ -16,7 +16,7 @@ export function giveHeapRoom(): void {
 /** From this many entries on, the scan keeps the heap tight (below). */
 export const TIGHT_HEAP_ENTRIES = 25_000;
 
-/** From this many entries on, a backup reads small files on the thread pool (backup-source.ts). */
+/** From this many entries on, the scan sends the rest of a backup's reads through the thread pool (`AdaptiveIo.preferPool`). */
 export const MANY_ENTRIES = 50_000;
 
 /**

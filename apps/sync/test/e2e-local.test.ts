@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coffer, listJson, snapshot, workspace, expectedTree } from './helpers.js';
+import { CLI, coffer, listJson, snapshot, workspace, expectedTree } from './helpers.js';
 
 function addVideos(dir: string): void {
   mkdirSync(join(dir, 'chat', 'Media', 'Video'));
@@ -42,6 +42,21 @@ describe('coffer CLI end to end on a local destination', () => {
     expect(restore.code).toBe(0);
     expect(snapshot(join(dir, 'out'))).toEqual(expectedTree(dir));
     expect(existsSync(join(dir, 'out', 'draft.tmp'))).toBe(false);
+  });
+
+  it('shows a progress bar with bytes, total, rate and ETA on a terminal, and nothing of it otherwise', () => {
+    const dir = workspace();
+    addVideos(dir);
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    // script(1) runs the CLI on a pseudo-terminal; its output is what the terminal received.
+    const onTerminal = execFileSync('script', ['-qefc', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} backup --config coffer.yaml`, '/dev/null'], { cwd: dir, encoding: 'utf8' });
+    const frames = onTerminal.split(/\x1b\[1G/).filter((f) => f.startsWith('backup chats ['));
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame).toMatch(/\] \d+% \| \d+\.\d MiB of (counting|\d+\.\d MiB) \| \d+\.\d MiB\/s \| ETA (…|\d+s)/);
+    expect(onTerminal).toContain('uploaded to disk and verified');
+    const plain = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toContain('MiB/s');
   });
 
   it('init refuses to overwrite an existing key', () => {

@@ -4,6 +4,7 @@ import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
 import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEntry } from './load-entry.js';
 import { loadBatch } from './load-batch.js';
+import type { EntryStream } from './entry-stream.js';
 import type { ArchiveEntry } from './scan.js';
 import { END_OF_ARCHIVE, padding, padLength, tarHeader, type TarHeader } from './tar-layout.js';
 
@@ -31,12 +32,6 @@ const READ_AHEAD_ENTRIES = 64;
 const READ_AHEAD_BYTES = 8 << 20;
 /** Entries per run at most: its files are read in one thread-pool job where the batched reader is built. */
 const RUN_ENTRIES = 256;
-
-/** Entries by index: a `ScannedTree`, or an array. */
-export interface EntryList {
-  readonly length: number;
-  at(index: number): ArchiveEntry | undefined;
-}
 
 export interface ArchiveOptions {
   /**
@@ -90,19 +85,19 @@ const headerOf = (entry: ArchiveEntry): TarHeader => ({
 
 /**
  * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
- * directories. Entries are loaded a little ahead of the one being written (at most 64 entries or
- * runs, and 8 MiB of small files and runs), because a folder of many small files is bound by the
- * latency of opening and reading each, not by bandwidth. Folders and files under 256 KiB are
- * packed into pieces (`Run`); files larger than 1 MiB are streamed in 1 MiB pieces, so memory
- * stays bounded whatever the sizes.
+ * directories, in the order the scan hands them over (`entries`). Entries are loaded a little
+ * ahead of the one being written (at most 64 entries or runs, and 8 MiB of small files and runs),
+ * because a folder of many small files is bound by the latency of opening and reading each, not
+ * by bandwidth. Folders and files under 256 KiB are packed into pieces (`Run`); files larger than
+ * 1 MiB are streamed in 1 MiB pieces, so memory stays bounded whatever the sizes and the count.
  *
  * The chunks are each handed on once and never touched again; no two are views of one buffer.
- * Stopping early (`return()`, as a torn-down pipeline does) closes every file opened ahead.
+ * Stopping early (`return()`, as a torn-down pipeline does) stops the scan and closes every file
+ * opened ahead.
  */
-export async function* createArchive(root: string, entries: EntryList, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
+export async function* createArchive(root: string, entries: EntryStream, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
   const { pool, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
   const ahead: Array<Single | Run> = [];
-  let next = 0;
   let aheadBytes = 0;
   /** The run being filled: its files are read once it is full, or reached. */
   let run: Run | undefined;
@@ -140,8 +135,9 @@ export async function* createArchive(root: string, entries: EntryList, report: A
     return true;
   };
   const readAhead = () => {
-    while (next < entries.length && ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
-      const entry = entries.at(next++)!;
+    while (ahead.length < READ_AHEAD_ENTRIES && aheadBytes < READ_AHEAD_BYTES) {
+      const entry = entries.take();
+      if (!entry) break;
       if ((entry.type === 'directory' || (entry.type === 'file' && entry.size < PACKED_FILE_BYTES)) && pack(entry)) continue;
       closeRun(); // entries stay in order
       const bytes = entry.type === 'file' && entry.size <= SMALL_FILE_BYTES ? entry.size : 0;
@@ -150,7 +146,7 @@ export async function* createArchive(root: string, entries: EntryList, report: A
       loaded.catch(() => {}); // awaited in order below
       ahead.push({ entry, loaded, bytes });
     }
-    if (next === entries.length) closeRun();
+    if (entries.done) closeRun();
   };
   try {
     for (;;) {
@@ -158,7 +154,11 @@ export async function* createArchive(root: string, entries: EntryList, report: A
       // and each would wait out the thread pool's wake-up latency alone.
       if (ahead.length <= READ_AHEAD_ENTRIES / 2 && aheadBytes <= READ_AHEAD_BYTES / 2) readAhead();
       const item = ahead.shift();
-      if (!item) break;
+      if (!item) {
+        if (entries.done) break;
+        await entries.ready(); // caught up with the scan
+        continue;
+      }
       if (item === run) closeRun(); // reached before it was full
       aheadBytes -= item.bytes;
       if (isRun(item)) yield* emitRun(item, report, pool);
@@ -166,6 +166,7 @@ export async function* createArchive(root: string, entries: EntryList, report: A
     }
     yield END_OF_ARCHIVE;
   } finally {
+    entries.stop();
     // Large files opened ahead but never reached (the archive was stopped) are closed.
     for (const item of ahead.splice(0)) {
       if (!isRun(item)) void item.loaded.then((l) => (l.kind === 'open' ? closeFd(l.fd) : undefined)).catch(() => {});

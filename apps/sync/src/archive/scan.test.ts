@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from './adaptive-io.js';
-import { scanSource } from './scan.js';
+import { countBytes, scanSource, type ArchiveEntry, type ScanSink } from './scan.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coffer-scan-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -36,6 +36,25 @@ function expected(): Array<[string, string, number, number, number]> {
   return out;
 }
 
+/** Everything a scan of `dir` hands its sink; `onEntry` runs before the scan goes on past an entry. */
+async function scanAll(dir: string, batchIo: typeof batchIoAddon, onEntry: (entry: ArchiveEntry) => void | Promise<void> = () => {}) {
+  const entries: ArchiveEntry[] = [];
+  const skipped: string[] = [];
+  const vanished: string[] = [];
+  const unreadable: string[] = [];
+  const sink: ScanSink = {
+    entry: (entry) => {
+      entries.push(entry);
+      return onEntry(entry);
+    },
+    skipped: (rel) => void skipped.push(rel),
+    vanished: (rel) => void vanished.push(rel),
+    unreadable: (rel, code) => void unreadable.push(`${rel} ${code}`),
+  };
+  await scanSource(dir, ['**/*.tmp'], sink, new AdaptiveIo(true), batchIo);
+  return { entries, skipped, vanished, unreadable };
+}
+
 describe.each([
   ['batched lstat', batchIoAddon],
   ['one lstat at a time', null],
@@ -45,14 +64,55 @@ describe.each([
   });
 
   it('lists every entry as lstat sees it, depth first in name order, without excluded paths or special files', async () => {
-    const { entries, skipped } = await scanSource(root, ['**/*.tmp'], new AdaptiveIo(true), batchIo);
-    const got = Array.from({ length: entries.length }, (_, i) => entries.at(i)!).map((e) => [e.rel, e.type, e.size, e.mode, e.mtimeMs]);
-    expect(got).toEqual(expected());
+    const { entries, skipped, vanished, unreadable } = await scanAll(root, batchIo);
+    expect(entries.map((e) => [e.rel, e.type, e.size, e.mode, e.mtimeMs])).toEqual(expected());
     expect(skipped).toEqual(['fifo']);
-    expect(entries.totalBytes).toBe(3 + 70_000 + Array.from({ length: 600 }, (_, i) => String(i).length).reduce((a, b) => a + b, 0));
+    expect([vanished, unreadable]).toEqual([[], []]);
   });
 
-  it('fails with the errno of a folder it cannot read', async () => {
-    await expect(scanSource(join(root, 'no-such-folder'), [], new AdaptiveIo(true), batchIo)).rejects.toMatchObject({ code: 'ENOENT' });
+  it('counts the bytes of the files it would archive', async () => {
+    const sizes = expected().reduce((n, [, , size]) => n + size, 0);
+    expect(sizes).toBe(3 + 70_000 + Array.from({ length: 600 }, (_, i) => String(i).length).reduce((a, b) => a + b, 0));
+    expect(await countBytes(root, ['**/*.tmp'], batchIo)).toBe(sizes);
+  });
+
+  it('goes no further while its sink holds an entry back', async () => {
+    let release!: () => void;
+    let calls = 0;
+    const scan = scanAll(root, batchIo, (entry) => {
+      calls += 1;
+      if (entry.rel === 'b/many-100') return new Promise<void>((r) => (release = r));
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const order = expected().map(([rel]) => rel);
+    expect(calls).toBe(order.indexOf('b/many-100') + 1);
+    release();
+    const { entries } = await scan;
+    expect(entries.map((e) => e.rel)).toEqual(order);
+  });
+
+  it('leaves out a folder that vanishes or cannot be listed, reports it, and goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-scan-gone-'));
+    for (const name of ['a-gone', 'b-loop', 'c-kept']) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'file'), name);
+    }
+    // Between the folder's lstat and its listing: one removed, one swapped for a symlink loop
+    // (ELOOP: a folder root cannot be denied, and this is an error that is not "gone").
+    const { entries, vanished, unreadable } = await scanAll(dir, batchIo, (entry) => {
+      if (entry.rel === 'a-gone') rmSync(join(dir, 'a-gone'), { recursive: true });
+      if (entry.rel === 'b-loop') {
+        renameSync(join(dir, 'b-loop'), join(dir, 'b-moved'));
+        symlinkSync('b-loop', join(dir, 'b-loop'));
+      }
+    });
+    expect(entries.map((e) => e.rel)).toEqual(['a-gone', 'b-loop', 'c-kept', 'c-kept/file']);
+    expect(vanished).toEqual(['a-gone']);
+    expect(unreadable).toEqual(['b-loop ELOOP']);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('fails with the errno of a source folder it cannot read', async () => {
+    await expect(scanAll(join(root, 'no-such-folder'), batchIo)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

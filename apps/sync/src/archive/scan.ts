@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import { batchIoAddon, statFiles, type BatchIoAddon } from '@coffer/batch-io';
 import { sep } from 'node:path';
 import picomatch from 'picomatch';
-import { keepHeapTight, TIGHT_HEAP_ENTRIES } from '../heap.js';
+import { keepHeapTight, MANY_ENTRIES, TIGHT_HEAP_ENTRIES } from '../heap.js';
 import { AdaptiveIo } from './adaptive-io.js';
 
 /**
@@ -24,50 +24,16 @@ export class ArchiveEntry {
   }
 }
 
-const TYPES = ['file', 'directory', 'symlink'] as const;
-
-/**
- * The scanned tree, in columns: a path string and 19 bytes of numbers per entry, where an object
- * per entry held for the whole run cost three times as much and, through the garbage collector's
- * heap growth, more again (200,000 files: 44 MB live). Entries are made on demand by `at`.
- */
-export class ScannedTree {
-  private readonly rels: string[] = [];
-  private sizes = new Float64Array(1024);
-  private mtimes = new Float64Array(1024);
-  private modes = new Uint16Array(1024);
-  private types = new Uint8Array(1024);
-  length = 0;
-  totalBytes = 0;
-
-  push(rel: string, type: ArchiveEntry['type'], size: number, mode: number, mtimeMs: number): void {
-    if (this.length === this.sizes.length) this.grow();
-    const i = this.length++;
-    this.rels.push(rel);
-    this.sizes[i] = size;
-    this.mtimes[i] = mtimeMs;
-    this.modes[i] = mode;
-    this.types[i] = TYPES.indexOf(type);
-    this.totalBytes += size;
-  }
-
-  at(i: number): ArchiveEntry | undefined {
-    if (i < 0 || i >= this.length) return undefined;
-    return new ArchiveEntry(this.rels[i]!, TYPES[this.types[i]!]!, this.sizes[i]!, this.modes[i]!, this.mtimes[i]!);
-  }
-
-  private grow(): void {
-    const n = this.sizes.length * 2;
-    const sizes = new Float64Array(n);
-    sizes.set(this.sizes);
-    const mtimes = new Float64Array(n);
-    mtimes.set(this.mtimes);
-    const modes = new Uint16Array(n);
-    modes.set(this.modes);
-    const types = new Uint8Array(n);
-    types.set(this.types);
-    [this.sizes, this.mtimes, this.modes, this.types] = [sizes, mtimes, modes, types];
-  }
+/** Where a scan puts what it finds, in order. */
+export interface ScanSink {
+  /** An entry to archive. The scan waits for a returned promise before it goes on (backpressure). */
+  entry(entry: ArchiveEntry): void | Promise<void>;
+  /** A socket, device or FIFO: not archived. */
+  skipped(rel: string): void;
+  /** A folder that disappeared between its parent's listing and its own: nothing under it is archived. */
+  vanished(rel: string): void;
+  /** A folder that cannot be listed (`code`, e.g. EACCES): nothing under it is archived. */
+  unreadable(rel: string, code: string): void;
 }
 
 /** Without the batched lstat, how many lstat calls run at once: the scan of a folder of small files is latency-bound. */
@@ -88,18 +54,21 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
 /**
- * Walks `root` in a stable order, applying exclude globs to paths relative to it. Entries are
- * statted in batches on the thread pool where `batchIo` is built, else one at a time through `io`.
+ * Walks `root` in a stable order (depth first, names sorted), applying exclude globs to paths
+ * relative to it, and hands each entry to `sink` as it goes: nothing is kept but the folders on
+ * the way down, so memory does not grow with the tree. Entries are statted in batches on the
+ * thread pool where `batchIo` is built, else one at a time through `io`. Rejects with the errno
+ * error when `root` cannot be listed.
  */
 export async function scanSource(
   root: string,
   exclude: readonly string[],
+  sink: ScanSink,
   io = new AdaptiveIo(),
   batchIo: BatchIoAddon | null = batchIoAddon,
-): Promise<{ entries: ScannedTree; skipped: string[] }> {
+): Promise<void> {
   const isExcluded = picomatch(exclude as string[], { dot: true });
-  const entries = new ScannedTree();
-  const skipped: string[] = [];
+  let count = 0;
   const gone = (err: unknown): null => {
     if (GONE.has((err as NodeJS.ErrnoException).code ?? '')) return null;
     throw err;
@@ -124,7 +93,19 @@ export async function scanSource(
   // Paths built by concatenation (readdir's names never hold a separator): path.join and
   // path.relative per entry cost a 20,000-file scan ~40 ms of this thread.
   async function walk(dir: string, relDir: string): Promise<void> {
-    const children = (await readdir(dir))
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      // The source itself must be readable. A folder inside it that is not is left out and
+      // reported, as an unreadable or vanished file is: one such folder must not cost the backup.
+      if (relDir === '') throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (GONE.has(code)) sink.vanished(relDir);
+      else sink.unreadable(relDir, code);
+      return;
+    }
+    const children = names
       .sort()
       .map((name) => ({ name, path: `${dir}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
@@ -144,10 +125,11 @@ export async function scanSource(
     let at = 0;
     for (const [b, batch] of batches.entries()) {
       // As soon as the tree turns out large, before the scan's own garbage has grown the heap.
-      if (!tight && entries.length >= TIGHT_HEAP_ENTRIES) {
+      if (!tight && count >= TIGHT_HEAP_ENTRIES) {
         keepHeapTight();
         tight = true;
       }
+      if (count >= MANY_ENTRIES) io.preferPool();
       for (let next = b; next < b + STATS_AHEAD; next++) startBatch(next);
       const stats = await (ahead.get(b) ?? Promise.all(batch.map(({ path }) => statOne(path))));
       ahead.delete(b);
@@ -156,15 +138,26 @@ export async function scanSource(
         if (!s) continue;
         const mode = s.mode & 0o7777;
         const type = s.mode & S_IFMT;
-        if (type === S_IFDIR) {
-          entries.push(rel, 'directory', 0, mode, s.mtimeMs);
-          await walk(path, rel);
-        } else if (type === S_IFREG) entries.push(rel, 'file', s.size, mode, s.mtimeMs);
-        else if (type === S_IFLNK) entries.push(rel, 'symlink', 0, mode, s.mtimeMs);
-        else skipped.push(rel);
+        const kind = type === S_IFDIR ? 'directory' : type === S_IFREG ? 'file' : type === S_IFLNK ? 'symlink' : undefined;
+        if (!kind) {
+          sink.skipped(rel);
+          continue;
+        }
+        count += 1;
+        const held = sink.entry(new ArchiveEntry(rel, kind, kind === 'file' ? s.size : 0, mode, s.mtimeMs));
+        if (held) await held; // only then: an await per entry would cost a microtask each
+        if (kind === 'directory') await walk(path, rel);
       }
     }
   }
   await walk(root, '');
-  return { entries, skipped };
+}
+
+/** The bytes in the files under `root` now, by a walk of its own: the total a progress bar shows. */
+export async function countBytes(root: string, exclude: readonly string[], batchIo: BatchIoAddon | null = batchIoAddon): Promise<number> {
+  let bytes = 0;
+  const ignore = () => {};
+  const sink: ScanSink = { entry: (entry) => void (bytes += entry.size), skipped: ignore, vanished: ignore, unreadable: ignore };
+  await scanSource(root, exclude, sink, new AdaptiveIo(), batchIo);
+  return bytes;
 }

@@ -45,16 +45,16 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
         sha256: Boolean(config.key.vault),
         log,
         signal: options.signal,
-        onProgress: (bytes, total) => progress.update(bytes, total),
+        onProgress: progress ? (bytes, total) => progress.update(bytes, total) : undefined,
       });
     } catch (err) {
-      progress.stop();
+      progress?.stop();
       if (options.signal?.aborted) throw err;
       log.error(`source ${source.name}: backup failed: ${describeError(err)}`);
       allOk = false;
       continue;
     }
-    progress.stop();
+    progress?.stop();
     options.onOutcome?.(outcome);
     const succeeded = outcome.destinations.filter((d) => d.ok);
     if (succeeded.length > 0) {

@@ -6,13 +6,13 @@ import type { ChecksumAlgorithm, PutResult } from '@coffer/storage';
 import { AdaptiveIo } from '../archive/adaptive-io.js';
 import { BufferPool } from '../archive/buffer-pool.js';
 import { createArchive, newReport, PIECE_BYTES, type ArchiveReport } from '../archive/create.js';
-import { scanSource } from '../archive/scan.js';
+import { EntryStream } from '../archive/entry-stream.js';
+import { countBytes } from '../archive/scan.js';
 import { padStream } from '../archive/padme.js';
 import { objectKey, readCatalog, type BackupRecord } from '../catalog.js';
 import type { RetentionPolicy, SourceConfig } from '../config/schema.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
-import { MANY_ENTRIES } from '../heap.js';
 import type { Logger } from '../log.js';
 import { applyRetention } from '../retention/apply-retention.js';
 import { coalesce } from './coalesce.js';
@@ -49,12 +49,18 @@ export interface BackupSourceOptions {
   readonly sha256?: boolean;
   readonly log: Logger;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (bytes: number, total: number) => void;
+  /** Bytes archived so far, and the source's total once a walk has counted it. */
+  readonly onProgress?: (bytes: number, total: number | undefined) => void;
   readonly now?: () => Date;
 }
 
 export function newBackupId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The source folder cannot be listed: no backup can be made. */
+function sourceError(source: SourceConfig, err: unknown): CofferError {
+  return new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure, { cause: err });
 }
 
 export function describeError(err: unknown): string {
@@ -85,17 +91,22 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const backupId = newBackupId(now);
   const key_ = objectKey(source.name, backupId);
 
-  const { entries, skipped } = await scanSource(source.path, source.exclude).catch((err) => {
-    throw new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure);
+  const report = newReport();
+  // Blocking reads while the page cache serves them; for very many files the scan switches to the
+  // thread pool (MANY_ENTRIES).
+  const io = new AdaptiveIo();
+  // The archive takes entries as the scan finds them. A source that cannot be listed at all fails
+  // here, before anything is sent anywhere.
+  const entries = EntryStream.scan(source.path, source.exclude, report, io);
+  await entries.ready().catch((err) => {
+    throw sourceError(source, err);
   });
-  const total = entries.totalBytes;
-  const report = newReport(skipped);
+  // Only a progress bar needs the total, known before the backup ends: a second walk counts it.
+  let total: number | undefined;
+  if (options.onProgress) void countBytes(source.path, source.exclude).then((bytes) => (total = bytes), () => {});
   // Encryption hands the archive's pieces and coalesced ones back once it has sealed them;
   // coalescing hands back those it copied.
   const pool = new BufferPool(PIECE_BYTES, 24);
-  // Blocking reads while the page cache serves them, except for very many files: there they make
-  // garbage faster than V8 collects it while this thread never idles (200,000 files: 215 MiB).
-  const io = new AdaptiveIo(entries.length < MANY_ENTRIES);
   const archive = createArchive(source.path, entries, report, { pool, io });
   // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
   // object read back when it reports none.
@@ -113,7 +124,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const counted = async function* (src: AsyncIterable<Uint8Array>) {
     for await (const chunk of coalesce(src, pool, (copied) => pool.release(copied))) {
       plainBytes += chunk.length;
-      options.onProgress?.(Math.min(plainBytes, total), total);
+      options.onProgress?.(plainBytes, total === undefined ? undefined : Math.max(plainBytes, total));
       yield chunk;
     }
   };
