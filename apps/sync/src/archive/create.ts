@@ -6,7 +6,7 @@ import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEnt
 import { loadBatch } from './load-batch.js';
 import type { EntryStream } from './entry-stream.js';
 import type { ArchiveEntry } from './scan.js';
-import { END_OF_ARCHIVE, padding, padLength, tarHeader, type TarHeader } from './tar-layout.js';
+import { END_OF_ARCHIVE, headerLength, padding, padLength, tarHeader, writeHeader, type TarHeader } from './tar-layout.js';
 
 /** Large files are streamed in pieces of this size. */
 export const PIECE_BYTES = 1 << 20;
@@ -78,7 +78,7 @@ const isRun = (item: Single | Run): item is Run => 'slots' in item;
 const headerOf = (entry: ArchiveEntry): TarHeader => ({
   name: entry.rel,
   mode: entry.mode,
-  mtime: entry.mtime,
+  mtimeMs: entry.mtimeMs,
   type: entry.type,
   ...(entry.type === 'file' ? { size: entry.size } : {}),
 });
@@ -112,9 +112,9 @@ export async function* createArchive(root: string, entries: EntryStream, report:
   };
   /** Lays a folder or small file out in the current run, or a new one; false if it fits in none. */
   const pack = (entry: ArchiveEntry): boolean => {
-    const header = tarHeader(headerOf(entry));
+    const header = headerOf(entry);
     const size = entry.type === 'file' ? entry.size : 0;
-    const length = header.reduce((n, part) => n + part.length, 0) + size + padLength(size);
+    const length = headerLength(header) + size + padLength(size);
     if (length > PIECE_BYTES) return false;
     if (run && (run.slots.length === RUN_ENTRIES || run.used + length > run.piece.length)) closeRun();
     if (!run) {
@@ -124,10 +124,7 @@ export async function* createArchive(root: string, entries: EntryStream, report:
     }
     const { piece } = run;
     const start = run.used;
-    for (const part of header) {
-      piece.set(part, run.used);
-      run.used += part.length;
-    }
+    run.used += writeHeader(piece, run.used, header);
     const data = entry.type === 'file' ? piece.subarray(run.used, run.used + size) : undefined;
     piece.fill(0, run.used + size, start + length); // the padding: the piece held other bytes before
     run.used = start + length;

@@ -18,10 +18,6 @@ export class ArchiveEntry {
     /** Full-precision mtime, to notice a change during the read. */
     readonly mtimeMs: number,
   ) {}
-
-  get mtime(): Date {
-    return new Date(this.mtimeMs);
-  }
 }
 
 /** Where a scan puts what it finds, in order. */
