@@ -111,28 +111,36 @@ function octal(target: Buffer, at: number, value: number, digits: number): numbe
   let sum = 0x20;
   target[at + digits] = 0x20;
   for (let i = digits - 1; i >= 0; i--) {
-    const digit = 0x30 + (value % 8);
-    target[at + i] = digit;
-    sum += digit;
-    value = Math.floor(value / 8);
+    // Integer arithmetic while it fits in 31 bits (all but sizes of 2 GiB and more).
+    const low = value < 0x80000000 ? value & 7 : value % 8;
+    target[at + i] = 0x30 + low;
+    sum += 0x30 + low;
+    value = value < 0x80000000 ? value >>> 3 : (value - low) / 8;
   }
   return sum;
 }
 
-function writeBlock(target: Buffer, offset: number, entry: TarHeader): void {
-  target.fill(0, offset, offset + BLOCK);
+/** What every block holds, whatever the entry: uid, gid, magic, version, device numbers. */
+const TEMPLATE = Buffer.alloc(BLOCK);
+const TEMPLATE_SUM = (() => {
   let sum = 8 * 0x20; // the checksum field counts as spaces
+  sum += octal(TEMPLATE, 108, 0, 6); // uid
+  sum += octal(TEMPLATE, 116, 0, 6); // gid
+  for (const [i, byte] of USTAR.entries()) sum += TEMPLATE[257 + i] = byte;
+  sum += octal(TEMPLATE, 329, 0, 6); // devmajor
+  sum += octal(TEMPLATE, 337, 0, 6); // devminor
+  return sum;
+})();
+
+function writeBlock(target: Buffer, offset: number, entry: TarHeader): void {
+  target.set(TEMPLATE, offset);
+  let sum = TEMPLATE_SUM;
   for (let i = 0; i < entry.name.length; i++) sum += target[offset + i] = entry.name.charCodeAt(i);
   sum += octal(target, offset + 100, defaultMode(entry) & 0o7777, 6);
-  sum += octal(target, offset + 108, 0, 6); // uid
-  sum += octal(target, offset + 116, 0, 6); // gid
   sum += octal(target, offset + 124, entry.type === 'file' ? (entry.size ?? 0) : 0, 11);
   sum += octal(target, offset + 136, mtimeSeconds(entry), 11);
   sum += target[offset + 156] = TYPEFLAGS[entry.type];
   const link = entry.linkname ?? '';
   for (let i = 0; i < link.length; i++) sum += target[offset + 157 + i] = link.charCodeAt(i);
-  for (let i = 0; i < USTAR.length; i++) sum += target[offset + 257 + i] = USTAR[i]!;
-  sum += octal(target, offset + 329, 0, 6); // devmajor
-  sum += octal(target, offset + 337, 0, 6); // devminor
   octal(target, offset + 148, sum, 6);
 }
