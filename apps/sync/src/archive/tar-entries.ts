@@ -1,5 +1,6 @@
 import { tarHeaders as codec, type DecodedHeader } from './tar-headers.js';
 import { padLength } from './tar-layout.js';
+import { readBlock } from './ustar-block.js';
 
 /** The largest pax or GNU long-name body accepted, as tar-stream's extract. */
 const MAX_LONG_HEADER = 4 << 20;
@@ -62,7 +63,7 @@ class Pending {
 const truncated = () => new Error('Unexpected end of data');
 
 /**
- * Parses a tar stream as tar-stream's extract does (same decoders, pax and GNU long names, zero
+ * Parses a tar stream as tar-stream's extract does (its decoders, or `readBlock` where they agree; pax and GNU long names, zero
  * blocks skipped, the same errors), without a stream per entry. Each entry's content MUST be
  * done with before the next entry is asked for: `data` may be a view of a chunk of `source`.
  * Stopping early stops `source`.
@@ -92,7 +93,8 @@ export async function* tarEntries(source: AsyncIterable<Buffer>, wholeBytes: num
         if (pending.length > 0) throw truncated();
         return;
       }
-      const header = codec.decode(pending.take(512), 'utf-8', false);
+      const block = pending.take(512);
+      const header = readBlock(block) ?? codec.decode(block, 'utf-8', false);
       if (!header) continue; // a zero block: the end-of-archive marker, or padding after it
       const size = header.size ?? 0;
       switch (header.type) {

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import type { Header } from 'tar-stream';
 
-/** A header as tar-stream decodes it: its types include the long-name and pax ones. */
-export type DecodedHeader = Omit<Header, 'type' | 'pax'> & {
+/** A header as tar-stream decodes it: its types include the long-name and pax ones, and absent fields are null. */
+export type DecodedHeader = Omit<Header, 'type' | 'pax' | 'linkname'> & {
   type: Header['type'] | 'gnu-long-path' | 'gnu-long-link-path' | 'pax-global-header' | 'pax-header' | null;
-  pax?: Record<string, string>;
+  linkname?: string | null;
+  pax?: Record<string, string> | null;
+  byteOffset?: number;
 };
 
 interface HeaderCodec {
