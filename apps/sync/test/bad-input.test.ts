@@ -1,4 +1,4 @@
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,6 +51,22 @@ describe('broken configs: each gets its exact message, exit code 2, and no stack
       'coffer: c.yaml:1: destinations: is required',
       'coffer: c.yaml:2: (top level): unknown field "extra"',
     ]);
+  });
+
+  it('a source folder that is missing or not a folder fails its backup, and leaves no object behind', () => {
+    const dir = workspace();
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    rmSync(join(dir, 'chat'), { recursive: true });
+    const missing = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`source chats: backup failed: cannot read ${join(dir, 'chat')}: ENOENT`);
+    writeFileSync(join(dir, 'chat'), 'a file, not a folder');
+    const file = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(file.code).toBe(1);
+    expect(file.stderr).toContain('cannot read');
+    expect(file.stderr).toContain(': ENOTDIR');
+    expect(file.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, 'backups', 'coffer'))).toBe(false);
   });
 
   it('a missing config file and a missing option', () => {

@@ -60,7 +60,7 @@ export function newBackupId(now: Date): string {
 
 /** The source folder cannot be listed: no backup can be made. */
 function sourceError(source: SourceConfig, err: unknown): CofferError {
-  return new CofferError('SOURCE', `source ${source.name}: cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure, { cause: err });
+  return new CofferError('SOURCE', `cannot read ${source.path}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, EXIT.failure, { cause: err });
 }
 
 export function describeError(err: unknown): string {
@@ -142,7 +142,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
     // When every destination failed, the tee stopped reading and the pipeline reports a premature
     // close: the destinations' own errors are the ones to report.
     if (teeResult?.allFailed) return;
-    throw new CofferError('SOURCE', `source ${source.name}: ${describeError(err)}`, EXIT.failure, { cause: err });
+    throw new CofferError('SOURCE', describeError(err), EXIT.failure, { cause: err });
   });
   const teeSent = teeResult!;
   const sent = { ...teeSent, checksums: encrypt.crc32 ? { ...teeSent.checksums, crc32: encrypt.crc32 } : teeSent.checksums };
