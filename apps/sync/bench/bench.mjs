@@ -4,9 +4,11 @@
 //   mixed: ~1 GiB, 85% incompressible media (16 MiB files), 15% text (COFFER_BENCH_MIB=…)
 //   chat:  a chat archive, 20,000 photo and voice-note sized files and a 50 MiB database
 //          (COFFER_BENCH_FILES=…)
+//   many:  100,000 files of 0.5-3.5 KB in 100 folders, for memory whatever the file count
+//          (COFFER_BENCH_MANY_FILES=…)
 // Prints MB/s, peak RSS and ratios, each the best of COFFER_BENCH_RUNS runs (3). Not a test.
 // Backups are timed in steady state: each run replaces the previous backup, for every tool.
-// COFFER_BENCH_SETS=mixed (or chat) runs one data set.
+// COFFER_BENCH_SETS=mixed (or chat, or many, or a list) runs only those.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -59,6 +61,14 @@ function chat(data, files) {
     else writeFileSync(join(images, `IMG-${i}-WA.jpg`), randomBytes(5000 + ((i * 7919) % 60000)));
   }
   writeFileSync(join(data, 'Databases', 'msgstore.db'), randomBytes(50 << 20));
+}
+
+function many(data, files) {
+  for (let f = 0; f < files; f++) {
+    const folder = join(data, `folder-${String(Math.floor(f / 1000)).padStart(3, '0')}`);
+    if (f % 1000 === 0) mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `note-${f}.txt`), randomBytes(500 + ((f * 7919) % 3000)));
+  }
 }
 
 /** Runs a shell command under GNU time; returns seconds and the peak RSS (MiB) of any process in it. */
@@ -162,6 +172,7 @@ function run(name, make) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const sets = (process.env.COFFER_BENCH_SETS ?? 'mixed,chat').split(',');
+const sets = (process.env.COFFER_BENCH_SETS ?? 'mixed,chat,many').split(',');
 if (sets.includes('mixed')) run('mixed', (data) => mixed(data, Number(process.env.COFFER_BENCH_MIB ?? 1024)));
 if (sets.includes('chat')) run('chat', (data) => chat(data, Number(process.env.COFFER_BENCH_FILES ?? 20000)));
+if (sets.includes('many')) run('many', (data) => many(data, Number(process.env.COFFER_BENCH_MANY_FILES ?? 100000)));
