@@ -85,7 +85,7 @@ describe.each([
         return buffer;
       }
     })(PIECE_BYTES, 4);
-    const archive = createArchive(root, EntryStream.scan(root, [], report, io(), batchIo), report, { pool, batchIo, io: io() });
+    const archive = createArchive(EntryStream.scan(root, [], report, io(), batchIo), report, { pool, batchIo, io: io() });
     const copied = (async function* () {
       for await (const chunk of coalesce(archive, pool, (c) => pool.release(c))) {
         yield Buffer.from(chunk);
@@ -111,7 +111,7 @@ describe.each([
     const entries = EntryStream.of(await scanned(root, io(), batchIo), newReport());
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const before = openFiles();
-    const archive = createArchive(root, entries, newReport(), { batchIo, io: io() });
+    const archive = createArchive(entries, newReport(), { batchIo, io: io() });
     await archive.next(); // the first header: every large file is open by now
     expect(openFiles()).toBeGreaterThan(before);
     await archive.return(undefined);
@@ -141,7 +141,7 @@ describe.each([
     // One at a time, a FIFO would block the open; batched, it is no file any more.
     if (batchIo) execFileSync('mkfifo', [join(root, 'gone')]);
     const report = newReport();
-    const got = await entriesOf(createArchive(root, EntryStream.of(entries, report), report, { batchIo, io: io() }));
+    const got = await entriesOf(createArchive(EntryStream.of(entries, report), report, { batchIo, io: io() }));
     expect(report.vanished.sort()).toEqual(['gone', 'now-a-link']);
     expect(report.unreadable).toEqual(['now-a-folder (EISDIR)']);
     expect(report.changed.sort()).toEqual(['big-shrinks', 'grows', 'shrinks']);

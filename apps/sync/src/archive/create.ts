@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { batchIoAddon, type BatchIoAddon } from '@coffer/batch-io';
 import { AdaptiveIo } from './adaptive-io.js';
 import type { BufferPool } from './buffer-pool.js';
@@ -6,7 +5,8 @@ import { closeFd, loadEntry, readFd, SMALL_FILE_BYTES, unchanged, type LoadedEnt
 import { loadBatch } from './load-batch.js';
 import type { EntryStream } from './entry-stream.js';
 import type { ArchiveEntry } from './scan.js';
-import { END_OF_ARCHIVE, headerLength, padding, padLength, tarHeader, writeHeader, type TarHeader } from './tar-layout.js';
+import { END_OF_ARCHIVE, padding, padLength, tarHeader, type TarHeader } from './tar-layout.js';
+import { BLOCK, fitsOneBlock, writeBlock } from './ustar-block.js';
 
 /** Large files are streamed in pieces of this size. */
 export const PIECE_BYTES = 1 << 20;
@@ -84,7 +84,7 @@ const headerOf = (entry: ArchiveEntry): TarHeader => ({
 });
 
 /**
- * A streamed pax tar of `root`: relative paths, modes, mtimes, symlinks as links, empty
+ * A streamed pax tar of what a scan finds: relative paths, modes, mtimes, symlinks as links, empty
  * directories, in the order the scan hands them over (`entries`). Entries are loaded a little
  * ahead of the one being written (at most 64 entries or runs, and 8 MiB of small files and runs),
  * because a folder of many small files is bound by the latency of opening and reading each, not
@@ -95,7 +95,7 @@ const headerOf = (entry: ArchiveEntry): TarHeader => ({
  * Stopping early (`return()`, as a torn-down pipeline does) stops the scan and closes every file
  * opened ahead.
  */
-export async function* createArchive(root: string, entries: EntryStream, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
+export async function* createArchive(entries: EntryStream, report: ArchiveReport, options: ArchiveOptions = {}): AsyncGenerator<Buffer> {
   const { pool, batchIo = batchIoAddon, io = new AdaptiveIo() } = options;
   const ahead: Array<Single | Run> = [];
   let aheadBytes = 0;
@@ -105,16 +105,19 @@ export async function* createArchive(root: string, entries: EntryStream, report:
     if (!run) return;
     const files = run.slots.filter((slot) => slot.data);
     run.loaded = batchIo
-      ? loadBatch(batchIo, root, files.map(({ entry, data }) => ({ entry, buffer: data! })))
-      : Promise.all(files.map(({ entry, data }) => loadEntry(join(root, entry.rel), entry, () => data!, io)));
+      ? loadBatch(batchIo, files.map(({ entry, data }) => ({ entry, buffer: data! })))
+      : Promise.all(files.map(({ entry, data }) => loadEntry(entry.path, entry, () => data!, io)));
     run.loaded.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
     run = undefined;
   };
   /** Lays a folder or small file out in the current run, or a new one; false if it fits in none. */
   const pack = (entry: ArchiveEntry): boolean => {
     const header = headerOf(entry);
+    // One block, written in place; or, rarely (long or non-ASCII names), tar-stream's blocks.
+    const blocks = fitsOneBlock(header) ? undefined : tarHeader(header);
+    const headerBytes = blocks ? blocks.reduce((n, block) => n + block.length, 0) : BLOCK;
     const size = entry.type === 'file' ? entry.size : 0;
-    const length = headerLength(header) + size + padLength(size);
+    const length = headerBytes + size + padLength(size);
     if (length > PIECE_BYTES) return false;
     if (run && (run.slots.length === RUN_ENTRIES || run.used + length > run.piece.length)) closeRun();
     if (!run) {
@@ -124,7 +127,15 @@ export async function* createArchive(root: string, entries: EntryStream, report:
     }
     const { piece } = run;
     const start = run.used;
-    run.used += writeHeader(piece, run.used, header);
+    if (blocks) {
+      for (const block of blocks) {
+        piece.set(block, run.used);
+        run.used += block.length;
+      }
+    } else {
+      writeBlock(piece, run.used, header);
+      run.used += BLOCK;
+    }
     const data = entry.type === 'file' ? piece.subarray(run.used, run.used + size) : undefined;
     piece.fill(0, run.used + size, start + length); // the padding: the piece held other bytes before
     run.used = start + length;
@@ -139,7 +150,7 @@ export async function* createArchive(root: string, entries: EntryStream, report:
       closeRun(); // entries stay in order
       const bytes = entry.type === 'file' && entry.size <= SMALL_FILE_BYTES ? entry.size : 0;
       aheadBytes += bytes;
-      const loaded = loadEntry(join(root, entry.rel), entry, Buffer.allocUnsafe, io);
+      const loaded = loadEntry(entry.path, entry, Buffer.allocUnsafe, io);
       loaded.catch(() => {}); // awaited in order below
       ahead.push({ entry, loaded, bytes });
     }

@@ -7,7 +7,7 @@ import { newReport } from './create.js';
 import { EntryStream } from './entry-stream.js';
 import { ArchiveEntry } from './scan.js';
 
-const file = (i: number) => new ArchiveEntry(`f${i}`, 'file', i, 0o644, 0);
+const file = (i: number) => new ArchiveEntry(`/src/f${i}`, `f${i}`, 'file', i, 0o644, 0);
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 const root = mkdtempSync(join(tmpdir(), 'coffer-entry-stream-'));

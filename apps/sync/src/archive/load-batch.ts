@@ -1,6 +1,5 @@
 import type { BatchIoAddon } from '@coffer/batch-io';
 import { NOT_A_FILE, readFiles } from '@coffer/batch-io';
-import { join } from 'node:path';
 import { failure, type LoadedEntry } from './load-entry.js';
 import type { ArchiveEntry } from './scan.js';
 
@@ -9,8 +8,8 @@ import type { ArchiveEntry } from './scan.js';
  * scanned size, in one thread-pool job: for a folder of many small files, per-file calls from
  * this thread cost more than the reads.
  */
-export async function loadBatch(addon: BatchIoAddon, root: string, batch: ReadonlyArray<{ entry: ArchiveEntry; buffer: Buffer }>): Promise<LoadedEntry[]> {
-  const reads = await readFiles(addon, batch.map(({ entry, buffer }) => ({ path: join(root, entry.rel), buffer })));
+export async function loadBatch(addon: BatchIoAddon, batch: ReadonlyArray<{ entry: ArchiveEntry; buffer: Buffer }>): Promise<LoadedEntry[]> {
+  const reads = await readFiles(addon, batch.map(({ entry, buffer }) => ({ path: entry.path, buffer })));
   return reads.map((read, i): LoadedEntry => {
     const { entry, buffer } = batch[i]!;
     if (!read.ok) return read.code === NOT_A_FILE ? { kind: 'vanished' } : failure(read.code);

@@ -11,6 +11,8 @@ import { AdaptiveIo } from './adaptive-io.js';
  */
 export class ArchiveEntry {
   constructor(
+    /** Where it is, as the scan reached it: the source folder's path, then `rel`. */
+    readonly path: string,
     readonly rel: string,
     readonly type: 'file' | 'directory' | 'symlink',
     readonly size: number,
@@ -140,7 +142,7 @@ export async function scanSource(
           continue;
         }
         count += 1;
-        const held = sink.entry(new ArchiveEntry(rel, kind, kind === 'file' ? s.size : 0, mode, s.mtimeMs));
+        const held = sink.entry(new ArchiveEntry(path, rel, kind, kind === 'file' ? s.size : 0, mode, s.mtimeMs));
         if (held) await held; // only then: an await per entry would cost a microtask each
         if (kind === 'directory') await walk(path, rel);
       }

@@ -44,25 +44,6 @@ export function tarHeader(entry: TarHeader): Buffer[] {
   return [codec.encode({ ...paxHeader, size: pax.byteLength, type: 'pax-header' })!, pax, ...padding(pax.byteLength), codec.encode(paxHeader)!];
 }
 
-/** How many bytes `tarHeader(entry)` gives, without making them for the common one-block case. */
-export function headerLength(entry: TarHeader): number {
-  return fitsOneBlock(entry) ? BLOCK : tarHeader(entry).reduce((n, part) => n + part.length, 0);
-}
-
-/** Writes `tarHeader(entry)` into `target` at `offset`, with no buffer of its own in the common case; the bytes written. */
-export function writeHeader(target: Buffer, offset: number, entry: TarHeader): number {
-  if (fitsOneBlock(entry)) {
-    writeBlock(target, offset, entry);
-    return BLOCK;
-  }
-  let at = offset;
-  for (const part of tarHeader(entry)) {
-    target.set(part, at);
-    at += part.length;
-  }
-  return at - offset;
-}
-
 /** How many zeros fill an entry's content of `size` bytes up to a whole 512-byte block. */
 export const padLength = (size: number): number => (512 - (size % 512)) % 512;
 

@@ -54,6 +54,18 @@ describe('plain ustar blocks', () => {
     }
   });
 
+  it('are written in place, at any offset, whatever the buffer held before', () => {
+    for (const header of randomHeaders(seeded(3), 200)) {
+      const target = Buffer.alloc(4096, 0xaa);
+      writeBlock(target, 7, header);
+      const alone = Buffer.alloc(BLOCK);
+      writeBlock(alone, 0, header);
+      expect(target.subarray(7, 7 + BLOCK).equals(alone)).toBe(true);
+      expect([target[6], target[7 + BLOCK]]).toEqual([0xaa, 0xaa]);
+      expect(alone.equals(tarHeaders.encode({ ...header, mtime: new Date(header.mtimeMs), size: header.size ?? 0, uid: 0, gid: 0 })!)).toBe(true);
+    }
+  });
+
   it('are read only where the codec would read them the same, however a block is damaged', () => {
     const random = seeded(2);
     let read = 0;

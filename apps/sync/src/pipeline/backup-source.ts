@@ -107,7 +107,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   // Encryption hands the archive's pieces and coalesced ones back once it has sealed them;
   // coalescing hands back those it copied.
   const pool = new BufferPool(PIECE_BYTES, 24);
-  const archive = createArchive(source.path, entries, report, { pool, io });
+  const archive = createArchive(entries, report, { pool, io });
   // The checksums to compare each upload with: the one its provider reports, or SHA-256 of the
   // object read back when it reports none.
   const checksums = new Set<ChecksumAlgorithm>(destinations.map((d) => (d.backend.capabilities.providerChecksum === 'none' ? 'sha256' : d.backend.capabilities.providerChecksum)));
