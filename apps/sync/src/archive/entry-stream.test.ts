@@ -98,6 +98,14 @@ describe('EntryStream', () => {
     expect(report.skipped).toEqual(['fifo']);
   });
 
+  it('reports folders left out as folders, with the reason one cannot be read', () => {
+    const report = newReport();
+    const stream = new EntryStream(report);
+    stream.vanished('Media/gone');
+    stream.unreadable('Media/locked', 'EACCES');
+    expect([report.vanished, report.unreadable]).toEqual([['Media/gone/'], ['Media/locked/ (EACCES)']]);
+  });
+
   it('fails when the source folder cannot be listed', async () => {
     const stream = EntryStream.scan(join(root, 'missing'), [], newReport());
     await expect(stream.ready()).rejects.toMatchObject({ code: 'ENOENT' });
