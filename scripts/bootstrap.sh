@@ -20,6 +20,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # libdeflate: its SIMD CRC-32 (about 5x zlib's) is what upload verification runs in the batcher.
 [ -f /usr/include/libdeflate.h ] || need_apt+=(libdeflate-dev)
+# fincore: the batched reader's test checks that files are out of the page cache before reading them.
+command -v fincore >/dev/null 2>&1 || need_apt+=(util-linux-extra)
 # restic: the peer `pnpm bench` compares the app against (not needed by the tests).
 command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchIoAddon } from './addon.js';
@@ -26,6 +28,33 @@ describe('readFiles (one thread-pool job per batch)', () => {
       expect(r).toEqual({ ok: true, bytesRead: contents[i]!.length, size: st.size, mtimeMs: st.mtimeMs });
       expect(buffers[i]!.equals(contents[i]!)).toBe(true);
     });
+  });
+
+  it('reads files the page cache does not hold, whole or from the middle on, as it reads cached ones', async () => {
+    // On the repository's disk: a tmpfs /tmp cannot drop its pages.
+    const cold = mkdtempSync(fileURLToPath(new URL('../.cold-test-', import.meta.url)));
+    try {
+      // More files than one window of reads (32); each one dropped from the cache whole, or from
+      // its third page on, so that reading it starts from the cache and then waits for the disk.
+      const contents = Array.from({ length: 40 }, (_, i) => randomBytes(3 * 4096 + i * 1000));
+      const paths = contents.map((c, i) => join(cold, `f${i}`));
+      contents.forEach((c, i) => writeFileSync(paths[i]!, c));
+      execFileSync('sync');
+      paths.forEach((path, i) => execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'bs=4096', `skip=${i % 2 ? 2 : 0}`, 'count=0', 'status=none']));
+      const resident = (path: string) => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path]).toString().trim());
+      paths.forEach((path, i) => {
+        if (i % 2) expect(resident(path), path).toBeGreaterThan(0);
+        expect(resident(path), path).toBeLessThan(i % 2 ? contents[i]!.length : 1);
+      });
+      const buffers = contents.map((c) => Buffer.alloc(c.length, 0xee));
+      const results = await readFiles(addon, paths.map((path, i) => ({ path, buffer: buffers[i]! })));
+      results.forEach((r, i) => {
+        expect(r).toMatchObject({ ok: true, bytesRead: contents[i]!.length, size: contents[i]!.length });
+        expect(buffers[i]!.equals(contents[i]!), paths[i]).toBe(true);
+      });
+    } finally {
+      rmSync(cold, { recursive: true, force: true });
+    }
   });
 
   it('zero-fills what a file no longer has, and reports the size it has now', async () => {

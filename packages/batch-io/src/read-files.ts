@@ -19,9 +19,11 @@ export interface ReadRequest {
 }
 
 /**
- * Opens (O_NOFOLLOW), reads and fstats each file in order, in one thread-pool job. A file is
- * never followed through a symlink, and something swapped for a FIFO or device is not opened
- * for reading (NOT_A_FILE). Rejects only on bad arguments; each file's failure is its own result.
+ * Opens (O_NOFOLLOW), reads and fstats each file, in one thread-pool job. A file is never
+ * followed through a symlink, and something swapped for a FIFO or device is not opened for reading
+ * (NOT_A_FILE). Files are read 32 at a time from the page cache, and what it does not hold is asked
+ * of the disk for all 32 at once (posix_fadvise) before it is waited for. Rejects only on bad
+ * arguments; each file's failure is its own result.
  */
 export async function readFiles(addon: BatchIoAddon, files: readonly ReadRequest[]): Promise<FileRead[]> {
   if (files.length === 0) return []; // nothing to queue a job for
