@@ -73,7 +73,11 @@ describe.each([
   it('counts the bytes of the files it would archive', async () => {
     const sizes = expected().reduce((n, [, , size]) => n + size, 0);
     expect(sizes).toBe(3 + 70_000 + Array.from({ length: 600 }, (_, i) => String(i).length).reduce((a, b) => a + b, 0));
-    expect(await countBytes(root, ['**/*.tmp'], batchIo)).toBe(sizes);
+    expect(await countBytes(root, ['**/*.tmp'], new AbortController().signal, batchIo)).toBe(sizes);
+  });
+
+  it('stops counting once told to', async () => {
+    await expect(countBytes(root, ['**/*.tmp'], AbortSignal.abort(new Error('backup over')), batchIo)).rejects.toThrow('backup over');
   });
 
   it('goes no further while its sink holds an entry back', async () => {

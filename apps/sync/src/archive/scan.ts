@@ -151,11 +151,18 @@ export async function scanSource(
   await walk(root, '');
 }
 
-/** The bytes in the files under `root` now, by a walk of its own: the total a progress bar shows. */
-export async function countBytes(root: string, exclude: readonly string[], batchIo: BatchIoAddon | null = batchIoAddon): Promise<number> {
+/**
+ * The bytes in the files under `root` now, by a walk of its own: the total a progress bar shows.
+ * Rejects once `signal` aborts, so that a walk of a large tree never outlasts its backup.
+ */
+export async function countBytes(root: string, exclude: readonly string[], signal: AbortSignal, batchIo: BatchIoAddon | null = batchIoAddon): Promise<number> {
   let bytes = 0;
   const ignore = () => {};
-  const sink: ScanSink = { entry: (entry) => void (bytes += entry.size), skipped: ignore, vanished: ignore, unreadable: ignore };
+  const entry = (found: ArchiveEntry) => {
+    signal.throwIfAborted();
+    bytes += found.size;
+  };
+  const sink: ScanSink = { entry, skipped: ignore, vanished: ignore, unreadable: ignore };
   await scanSource(root, exclude, sink, new AdaptiveIo(), batchIo);
   return bytes;
 }

@@ -103,7 +103,8 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   });
   // Only a progress bar needs the total, known before the backup ends: a second walk counts it.
   let total: number | undefined;
-  if (options.onProgress) void countBytes(source.path, source.exclude).then((bytes) => (total = bytes), () => {});
+  const counting = new AbortController();
+  if (options.onProgress) void countBytes(source.path, source.exclude, counting.signal).then((bytes) => (total = bytes), () => {});
   // Encryption hands the archive's pieces and coalesced ones back once it has sealed them;
   // coalescing hands back those it copied.
   const pool = new BufferPool(PIECE_BYTES, 24);
@@ -137,7 +138,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   const teeChecksums = new Set([...checksums].filter((c) => c !== 'crc32')); // encryption does that one
   await pipeline(archive, counted, compress, padStream, encrypt, async (encrypted: AsyncIterable<Uint8Array>) => void (teeResult = await tee<PutResult>(encrypted, branches, { checksums: teeChecksums })), {
     signal: options.signal,
-  }).catch((err) => {
+  }).finally(() => counting.abort()).catch((err) => {
     if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
     // When every destination failed, the tee stopped reading and the pipeline reports a premature
     // close: the destinations' own errors are the ones to report.
