@@ -33,14 +33,16 @@ describe('coffer daemon', () => {
     daemon.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => daemon.on('exit', r));
 
-    const metrics = await until('a successful run in /metrics', async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return /coffer_last_success_timestamp_seconds\{source="chats",destination="disk"\} \d/.test(text) ? text : undefined;
+    // /healthz changes only when the whole run has ended; the metrics are recorded a moment before.
+    const health = await until('the first run to end in /healthz', async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { lastRunEndedAt: string | null; nextRunAt: string };
+      return body.lastRunEndedAt ? body : undefined;
     });
+    expect(health).toMatchObject({ status: 'ok', lastRunOk: true });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/coffer_last_success_timestamp_seconds\{source="chats",destination="disk"\} \d/);
     expect(metrics).toMatch(/coffer_backup_bytes_total\{source="chats",destination="disk"\} [1-9]\d*/);
     expect(metrics).toMatch(/coffer_backup_duration_seconds_count\{source="chats"\} 1/);
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { nextRunAt: string };
-    expect(health).toMatchObject({ status: 'ok', lastRunOk: true });
     expect(Date.parse(health.nextRunAt) - Date.now()).toBeGreaterThan(50 * 60_000);
 
     const second = coffer(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
