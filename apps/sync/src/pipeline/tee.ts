@@ -37,6 +37,9 @@ export async function tee<T>(
   let size = 0;
   const live = branches.map((branch) => {
     const pipe = chunkPassThrough();
+    // The consumer learns of a failure by reading, whenever it starts; until it listens (a put
+    // still opening its object), a destroyed branch would raise an unhandled 'error' and crash.
+    pipe.on('error', () => {});
     const state = { branch, pipe, failed: false, error: undefined as unknown, result: undefined as T | undefined };
     const done = branch.consume(pipe).then(
       (r) => {
