@@ -154,6 +154,16 @@ process.on('beforeExit', () => {
   process.stderr.write('coffer: internal error: the operation stalled before finishing; nothing was reported as done\n');
   process.exitCode = 70;
 });
+// Last resort: an error that escaped every handler (a bug) still ends the run with one line and
+// a failing exit code, not with Node's stack trace. Uploads in flight are left as leftovers that
+// the next run cleans up; no backup is listed until it is complete.
+const crash = (err: unknown) => {
+  settled = true;
+  report(err);
+  process.exit(70);
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 program
   .parseAsync(process.argv)
   .catch((err: unknown) => {

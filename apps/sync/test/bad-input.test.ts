@@ -76,6 +76,22 @@ describe('broken configs: each gets its exact message, exit code 2, and no stack
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("coffer: required option '--config <file>' not specified");
   });
+
+  it('an error that escapes every handler (a bug) still gets one line and a failing exit code', () => {
+    const dir = workspace();
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    // Loaded before the CLI, thrown once it is running: nothing in Coffer can catch it.
+    for (const [kind, code] of [['exception', 'throw new Error("stray bug")'], ['rejection', 'Promise.reject(new Error("stray bug"))']]) {
+      writeFileSync(join(dir, 'bug.cjs'), `setImmediate(() => { ${code}; });`);
+      const env = { NODE_OPTIONS: `--require ${join(dir, 'bug.cjs')}` };
+      const r = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir, env });
+      expect([kind, r.code, r.stderr]).toEqual([kind, 70, 'coffer: internal error: stray bug (run with --debug for details)\n']);
+      const debug = coffer(['backup', '--config', 'coffer.yaml', '--debug'], { cwd: dir, env });
+      expect(debug.code).toBe(70);
+      expect(debug.stderr).toMatch(/^Error: stray bug\n\s+at /m);
+    }
+    expect(listJson(dir).length).toBeLessThanOrEqual(1);
+  });
 });
 
 function ready(retention = 'retention: { keepLast: 1 }') {
