@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultProxy, startMoto, TEST_CREDENTIALS, type S3Server } from '@coffer/storage-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coffer, cofferRun, snapshot, workspace, expectedTree } from './helpers.js';
+import { coffer, cofferAsync, cofferRun, snapshot, workspace, expectedTree } from './helpers.js';
 
 let moto: S3Server;
 let proxy: FaultProxy;
@@ -105,6 +106,37 @@ describe('coffer CLI against S3 (moto_server)', () => {
     }
     expect((await listJson(dir))).toEqual(before);
     expect((await run(dir, ['verify'])).code).toBe(0);
+  });
+
+  it('Ctrl-C during a multipart upload to S3 and disk: a clear message, no backup listed, no upload left open', async () => {
+    const s3 = s3Destination(proxied);
+    const dir = workspace({ destinations: ['  - { name: disk, type: local, path: ./backups }', s3] });
+    for (let i = 0; i < 4; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(8 << 20));
+    expect((await run(dir, ['init'])).code).toBe(0);
+    const child = cofferAsync(['backup', '--config', 'coffer.yaml'], { cwd: dir, env });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    // Interrupted the moment S3 receives the second part: both uploads are under way.
+    proxy.rule = ({ method, url }) => {
+      if (method === 'PUT' && url.searchParams.get('partNumber') === '2') child.kill('SIGINT');
+      return 'pass';
+    };
+    try {
+      expect(await exited).toBe(1);
+    } finally {
+      proxy.rule = () => 'pass';
+    }
+    expect(stderr.trim()).toBe('coffer: backup of chats was interrupted');
+    expect(await listJson(dir)).toEqual([]);
+    expect(readdirSync(join(dir, 'backups', '.coffer-incomplete'))).toEqual([]);
+    const prefix = /prefix: "([^"]+)"/.exec(s3)![1];
+    const uploads = await (await fetch(`${moto.endpoint}/${moto.bucket}?uploads&prefix=${prefix}`)).text();
+    expect(uploads).toContain('<ListMultipartUploadsResult');
+    expect(uploads).not.toContain('<Upload>');
+    // The next run completes.
+    expect((await run(dir, ['backup'])).code).toBe(0);
+    expect((await listJson(dir)).map((b) => b.destination).sort()).toEqual(['disk', 's3']);
   });
 
   it('a missing credential variable is a clear config error', async () => {
