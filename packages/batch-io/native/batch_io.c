@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -54,11 +56,37 @@ static int open_file(const char *path, int flags, mode_t mode) {
   return fd;
 }
 
+/* Whether openat2(2) with RESOLVE_NO_SYMLINKS works here (Linux 5.6+, not blocked by seccomp). */
+static int have_openat2 = 0;
+
+static void probe_openat2(void) {
+  struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+  if (fd >= 0) {
+    have_openat2 = 1;
+    close(fd);
+  }
+}
+
+/*
+ * Opens a path of the source (absolute, symlinks resolved out of its root) to read. No component
+ * may be a symlink: a folder swapped for a link to elsewhere during a backup would otherwise let
+ * files from outside the source into it (ELOOP instead). Where openat2 is missing, only the last
+ * component is protected (O_NOFOLLOW).
+ */
+static int open_in_source(const char *path, int flags) {
+  if (!have_openat2) return open_file(path, flags | O_NOFOLLOW, 0);
+  struct open_how how = {.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC), .resolve = RESOLVE_NO_SYMLINKS};
+  int fd;
+  do fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
 /* Opens one file to read, or returns -errno. */
 static int open_to_read(const char *path) {
-  /* O_NOFOLLOW: a file swapped for a symlink since the scan is not followed. O_NONBLOCK: a file
-   * swapped for a FIFO does not hang the open (it has no effect on regular files). */
-  int fd = open_file(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+  /* O_NONBLOCK: a file swapped for a FIFO does not hang the open (no effect on regular files). */
+  int fd = open_in_source(path, O_RDONLY | O_NONBLOCK);
   return fd < 0 ? -errno : fd;
 }
 
@@ -414,9 +442,9 @@ static void stat_execute(napi_env env, void *data) {
   (void)env;
   StatJob *j = data;
   /* Each name is looked up in the folder itself, not through its whole path again: one step per
-   * entry instead of one per path component. O_NOFOLLOW: a folder swapped for a symlink since it
-   * was listed is not followed. */
-  int dirfd = open_file(j->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+   * entry instead of one per path component. A folder swapped for a symlink since it was listed
+   * is not followed, nor one above it: its entries are not those of the source. */
+  int dirfd = open_in_source(j->dir, O_RDONLY | O_DIRECTORY);
   int dir_errno = errno;
   const char *name = j->names;
   for (size_t i = 0; i < j->count; i++, name += strlen(name) + 1) {
@@ -559,6 +587,9 @@ static napi_value write_at_js(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn;
+  probe_openat2();
+  napi_get_boolean(env, have_openat2, &fn);
+  napi_set_named_property(env, exports, "noSymlinksInPaths", fn);
   napi_create_function(env, "readFiles", NAPI_AUTO_LENGTH, read_files_js, NULL, &fn);
   napi_set_named_property(env, exports, "readFiles", fn);
   napi_create_function(env, "writeFiles", NAPI_AUTO_LENGTH, write_files_js, NULL, &fn);

@@ -12,6 +12,11 @@ export interface BatchIoAddon {
   writeFiles(paths: string, buffers: readonly Uint8Array[], meta: Float64Array, results: Float64Array): Promise<void>;
   /** Per name in `dir`, 4 numbers in `results`: st_mode (or -errno), size, mtime s, mtime ns. */
   statFiles(dir: string, names: string, count: number, results: Float64Array): Promise<void>;
+  /**
+   * Whether readFiles and statFiles refuse a symlink anywhere in a path (openat2 RESOLVE_NO_SYMLINKS,
+   * Linux 5.6+), not only as its last component (O_NOFOLLOW): their paths must then be symlink-free.
+   */
+  readonly noSymlinksInPaths: boolean;
   /** Writes all of `data` at `position`; resolves to the CRC-32 so far, or rejects with -errno. */
   writeAt(fd: number, data: Uint8Array, position: number, crc: number): Promise<number>;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { batchIoAddon } from './addon.js';
 import { NOT_A_FILE, readFiles } from './read-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'coffer-batch-read-'));
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coffer-batch-read-'))); // paths must be symlink-free
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('readFiles (one thread-pool job per batch)', () => {
@@ -90,6 +90,19 @@ describe('readFiles (one thread-pool job per batch)', () => {
     expect(results.map((r) => (r.ok ? 'ok' : r.code))).toEqual(['ENOENT', 'ELOOP', NOT_A_FILE, 'EISDIR', root ? 'ok' : 'EACCES', 'ok']);
     expect(buffers[5]!.toString()).toBe('fine');
     expect(buffers[1]!.equals(Buffer.alloc(4, 0xee))).toBe(true); // nothing read through the link
+  });
+
+  it('follows no symlink anywhere in a path: a folder swapped for a link to elsewhere lets nothing in', async () => {
+    expect(addon.noSymlinksInPaths, 'openat2 with RESOLVE_NO_SYMLINKS (Linux 5.6+) is unavailable').toBe(true);
+    mkdirSync(join(dir, 'elsewhere'));
+    writeFileSync(join(dir, 'elsewhere', 'photo.jpg'), 'not in the source');
+    mkdirSync(join(dir, 'src'));
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'src', 'album')); // was a folder when scanned
+    const buffer = Buffer.alloc(17, 0xee);
+    expect(await readFiles(addon, [{ path: join(dir, 'src', 'album', 'photo.jpg'), buffer }])).toEqual([{ ok: false, code: 'ELOOP' }]);
+    expect(buffer.equals(Buffer.alloc(17, 0xee))).toBe(true);
+    const direct = await readFiles(addon, [{ path: join(dir, 'elsewhere', 'photo.jpg'), buffer }]);
+    expect([direct[0]!.ok, buffer.toString()]).toEqual([true, 'not in the source']);
   });
 
   it('has nothing to do for an empty batch', async () => {

@@ -1,11 +1,11 @@
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchIoAddon } from './addon.js';
 import { statFiles } from './stat-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'coffer-batch-stat-'));
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'coffer-batch-stat-'))); // paths must be symlink-free
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('statFiles (one thread-pool job per folder batch)', () => {
@@ -33,6 +33,16 @@ describe('statFiles (one thread-pool job per folder batch)', () => {
     // A folder swapped for a symlink is not followed: no folder there any more.
     symlinkSync(dir, join(dir, 'swapped'));
     expect(await statFiles(addon, join(dir, 'swapped'), ['file'])).toEqual([{ ok: false, code: 'ENOTDIR' }]);
+  });
+
+  it('follows no symlink above the folder either: entries of a folder reached through one are not listed', async () => {
+    expect(addon.noSymlinksInPaths, 'openat2 with RESOLVE_NO_SYMLINKS (Linux 5.6+) is unavailable').toBe(true);
+    mkdirSync(join(dir, 'outside', 'deep'), { recursive: true });
+    writeFileSync(join(dir, 'outside', 'deep', 'secret'), 'not in the source');
+    mkdirSync(join(dir, 'source'));
+    symlinkSync(join(dir, 'outside'), join(dir, 'source', 'swapped')); // was a folder when listed
+    expect(await statFiles(addon, join(dir, 'source', 'swapped', 'deep'), ['secret'])).toEqual([{ ok: false, code: 'ELOOP' }]);
+    expect(await statFiles(addon, join(dir, 'outside', 'deep'), ['secret'])).toMatchObject([{ ok: true }]);
   });
 
   it('has nothing to do for no names, and refuses anything but single names at the boundary', async () => {

@@ -44,9 +44,25 @@ export function unchanged(fd: number, entry: ArchiveEntry): boolean {
 }
 
 /**
+ * Whether an open file is the one at `path` (symlink-free, as the scan gives it) reached through
+ * no symlink: a folder on the way swapped for a link to elsewhere must not let a file from outside
+ * the source in. Linux names an open file's path in /proc; without it, O_NOFOLLOW covers only the
+ * last component.
+ */
+function reachedDirectly(fd: number, path: string): boolean {
+  let real: string;
+  try {
+    real = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return true;
+  }
+  return real === path;
+}
+
+/**
  * Loads one scanned entry; a small file's bytes go into a buffer from `alloc`, through `io`
- * (blocking or on the thread pool). Files are opened with O_NOFOLLOW: a file swapped for a
- * symlink since the scan is not followed to whatever it points at.
+ * (blocking or on the thread pool). A file swapped for a symlink since the scan, or reached
+ * through one, is not read: it is reported as vanished.
  */
 export async function loadEntry(
   path: string,
@@ -68,6 +84,10 @@ export async function loadEntry(
     fd = await io.run(() => openSync(path, flags), () => openFd(path, flags));
   } catch (err) {
     return failed(err);
+  }
+  if (!reachedDirectly(fd, path)) {
+    closeFd(fd);
+    return { kind: 'vanished' };
   }
   if (entry.size > SMALL_FILE_BYTES) return { kind: 'open', fd };
   try {

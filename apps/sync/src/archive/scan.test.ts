@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,7 +116,34 @@ describe.each([
     rmSync(dir, { recursive: true });
   });
 
+  it('reaches the source through a symlink, and gives entries paths free of symlinks', async () => {
+    const link = join(mkdtempSync(join(tmpdir(), 'coffer-scan-link-')), 'source');
+    symlinkSync(root, link);
+    const { entries } = await scanAll(link, batchIo);
+    expect(entries.map((e) => e.rel)).toEqual(expected().map(([rel]) => rel));
+    expect(entries.every((e) => e.path === join(realpathSync(root), e.rel))).toBe(true);
+  });
+
   it('fails with the errno of a source folder it cannot read', async () => {
     await expect(scanAll(join(root, 'no-such-folder'), batchIo)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('scanSource, batched lstat', () => {
+  it('lists nothing through a folder swapped for a symlink to elsewhere, however deep below it', async () => {
+    const [dir, elsewhere] = [mkdtempSync(join(tmpdir(), 'coffer-scan-swap-')), mkdtempSync(join(tmpdir(), 'coffer-scan-elsewhere-'))];
+    mkdirSync(join(dir, 'album', 'trip'), { recursive: true });
+    writeFileSync(join(dir, 'album', 'trip', 'photo.jpg'), 'inside');
+    mkdirSync(join(elsewhere, 'trip'));
+    writeFileSync(join(elsewhere, 'trip', 'secret.txt'), 'outside');
+    // Once album/trip is statted, before it is listed: album/trip is then elsewhere/trip.
+    const { entries } = await scanAll(dir, batchIoAddon, (entry) => {
+      if (entry.rel !== 'album/trip') return;
+      rmSync(join(dir, 'album'), { recursive: true });
+      symlinkSync(elsewhere, join(dir, 'album'));
+    });
+    expect(entries.map((e) => e.rel)).toEqual(['album', 'album/trip']);
+    rmSync(dir, { recursive: true });
+    rmSync(elsewhere, { recursive: true });
   });
 });

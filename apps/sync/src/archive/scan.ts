@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import { lstatSync } from 'node:fs';
 import { batchIoAddon, statFiles, type BatchIoAddon } from '@coffer/batch-io';
 import { sep } from 'node:path';
@@ -43,8 +43,10 @@ const STATS_AHEAD = 4;
 /** What the scan needs of an lstat; null for an entry gone since its folder was listed. */
 type EntryStat = { readonly mode: number; readonly size: number; readonly mtimeMs: number } | null;
 
-/** Gone since the listing: the entry, or its folder (no longer one). */
+/** Gone since its folder was listed: the entry, or the folder (no longer one). */
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
+/** An entry is also gone when a folder on its way became a symlink: reads refuse those (ELOOP). */
+const ENTRY_GONE = new Set([...GONE, 'ELOOP']);
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -68,7 +70,7 @@ export async function scanSource(
   const isExcluded = picomatch(exclude as string[], { dot: true });
   let count = 0;
   const gone = (err: unknown): null => {
-    if (GONE.has((err as NodeJS.ErrnoException).code ?? '')) return null;
+    if (ENTRY_GONE.has((err as NodeJS.ErrnoException).code ?? '')) return null;
     throw err;
   };
   const statOne = async (path: string): Promise<EntryStat> => {
@@ -148,7 +150,9 @@ export async function scanSource(
       }
     }
   }
-  await walk(root, '');
+  // Entries' paths hold no symlink (those inside the source are archived as links, never
+  // followed): reads refuse any symlink on the way, so a folder swapped for one lets nothing in.
+  await walk(await realpath(root), '');
 }
 
 /**
