@@ -13,7 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__has_include)
+#if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
+#endif
+#endif
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -59,6 +63,7 @@ static int open_file(const char *path, int flags, mode_t mode) {
 /* Whether openat2(2) with RESOLVE_NO_SYMLINKS works here (Linux 5.6+, not blocked by seccomp). */
 static int have_openat2 = 0;
 
+#if defined(RESOLVE_NO_SYMLINKS) && defined(SYS_openat2)
 static void probe_openat2(void) {
   struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
@@ -82,6 +87,10 @@ static int open_in_source(const char *path, int flags) {
   while (fd < 0 && errno == EINTR);
   return fd;
 }
+#else
+static void probe_openat2(void) {}
+static int open_in_source(const char *path, int flags) { return open_file(path, flags | O_NOFOLLOW, 0); }
+#endif
 
 /* Opens one file to read, or returns -errno. */
 static int open_to_read(const char *path) {

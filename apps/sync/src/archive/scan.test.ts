@@ -124,6 +124,14 @@ describe.each([
     expect(entries.every((e) => e.path === join(realpathSync(root), e.rel))).toBe(true);
   });
 
+  it('gives the children of a source of "/" paths such as "/etc"', async () => {
+    const entries: ArchiveEntry[] = [];
+    const ignore = () => {};
+    await scanSource('/', ['*/*'], { entry: (e) => void entries.push(e), skipped: ignore, vanished: ignore, unreadable: ignore }, new AdaptiveIo(true), batchIo);
+    expect(entries.map((e) => e.rel)).toContain('etc');
+    expect(entries.filter((e) => e.path !== `/${e.rel}`)).toEqual([]);
+  });
+
   it('fails with the errno of a source folder it cannot read', async () => {
     await expect(scanAll(join(root, 'no-such-folder'), batchIo)).rejects.toMatchObject({ code: 'ENOENT' });
   });

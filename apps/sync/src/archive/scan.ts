@@ -105,9 +105,10 @@ export async function scanSource(
       else sink.unreadable(relDir, code);
       return;
     }
+    const parent = dir === sep ? '' : dir; // a source of "/" has children "/etc", not "//etc"
     const children = names
       .sort()
-      .map((name) => ({ name, path: `${dir}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
+      .map((name) => ({ name, path: `${parent}${sep}${name}`, rel: relDir === '' ? name : `${relDir}/${name}` }))
       .filter(({ rel }) => !isExcluded(rel) && !isExcluded(`${rel}/`));
     const size = batchIo ? STAT_BATCH : STAT_CONCURRENCY;
     const batches: Array<typeof children> = [];
