@@ -154,19 +154,20 @@ describe.each([
     rmSync(root, { recursive: true });
   });
 
-  it('reads nothing through a folder swapped for a symlink to elsewhere after the scan, small file or large', async () => {
+  it('reads nothing through a folder swapped for a symlink to elsewhere after the scan: small file, large file or link', async () => {
     const [root, elsewhere] = [folder(), folder()];
     mkdirSync(join(root, 'album'));
     for (const dir of [join(root, 'album'), elsewhere]) {
       writeFileSync(join(dir, 'small.jpg'), dir === elsewhere ? 'outside' : 'inside');
       writeFileSync(join(dir, 'large.mp4'), Buffer.alloc(3 << 20, dir === elsewhere ? 0x0e : 0x11));
+      symlinkSync(dir === elsewhere ? '/outside/target' : 'small.jpg', join(dir, 'cover.jpg'));
     }
     const entries = await scanned(root, io(), batchIo);
     rmSync(join(root, 'album'), { recursive: true });
     symlinkSync(elsewhere, join(root, 'album'));
     const report = newReport();
     const got = await entriesOf(createArchive(EntryStream.of(entries, report), report, { batchIo, io: io() }));
-    expect(report.vanished.sort()).toEqual(['album/large.mp4', 'album/small.jpg']);
+    expect(report.vanished.sort()).toEqual(['album/cover.jpg', 'album/large.mp4', 'album/small.jpg']);
     expect([...got].map(([name, { type }]) => [name, type])).toEqual([['album', 'directory']]);
     rmSync(root, { recursive: true });
     rmSync(elsewhere, { recursive: true });

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, open, openSync, read, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, open, openSync, read, readlinkSync, readSync } from 'node:fs';
+import { sep } from 'node:path';
 import { readlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { AdaptiveIo } from './adaptive-io.js';
@@ -43,6 +44,10 @@ export function unchanged(fd: number, entry: ArchiveEntry): boolean {
   return after.size === entry.size && after.mtimeMs === entry.mtimeMs;
 }
 
+/** Where Linux names open files, if it is mounted. */
+const PROC_FD = existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
+const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
 /**
  * Whether an open file is the one at `path` (symlink-free, as the scan gives it) reached through
  * no symlink: a folder on the way swapped for a link to elsewhere must not let a file from outside
@@ -50,13 +55,30 @@ export function unchanged(fd: number, entry: ArchiveEntry): boolean {
  * last component.
  */
 function reachedDirectly(fd: number, path: string): boolean {
-  let real: string;
+  if (!PROC_FD) return true;
   try {
-    real = readlinkSync(`/proc/self/fd/${fd}`);
+    return readlinkSync(`${PROC_FD}/${fd}`) === path;
   } catch {
-    return true;
+    return true; // nothing to check against
   }
-  return real === path;
+}
+
+/**
+ * A symlink's target, read through its folder as opened (as readlinkat would): a folder on the
+ * way swapped for a link to elsewhere must not let a link from outside the source in.
+ */
+async function readLink(path: string, io: AdaptiveIo): Promise<string> {
+  if (!PROC_FD) return io.run(() => readlinkSync(path), () => readlink(path));
+  const cut = path.lastIndexOf(sep);
+  const folder = path.slice(0, cut) || sep;
+  const fd = await io.run(() => openSync(folder, FOLDER_FLAGS), () => openFd(folder, FOLDER_FLAGS));
+  try {
+    if (!reachedDirectly(fd, folder)) throw Object.assign(new Error(`ELOOP: ${path}`), { code: 'ELOOP' });
+    const link = `${PROC_FD}/${fd}/${path.slice(cut + 1)}`;
+    return await io.run(() => readlinkSync(link), () => readlink(link));
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /**
@@ -73,7 +95,7 @@ export async function loadEntry(
   if (entry.type === 'directory') return { kind: 'directory' };
   if (entry.type === 'symlink') {
     try {
-      return { kind: 'symlink', linkname: await io.run(() => readlinkSync(path), () => readlink(path)) };
+      return { kind: 'symlink', linkname: await readLink(path, io) };
     } catch (err) {
       return failed(err);
     }
