@@ -10,7 +10,7 @@ import type { KeyMaterial } from './key-hierarchy.js';
 import type { BackupMetadata } from './metadata.js';
 import { nativeAddon } from './native/addon.js';
 import { ByteQueue } from './stream/byte-queue.js';
-import { BATCH_BYTES, ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey } from './stream/stream-cipher.js';
+import { BATCH_BYTES, ChunkOpener, PAYLOAD_NONCE_BYTES, SEALED_CHUNK_BYTES, payloadKey, type Opened } from './stream/stream-cipher.js';
 
 type HeaderOpener = (header: ParsedHeader) => { fileKey: Uint8Array; metadata: BackupMetadata | null };
 
@@ -29,18 +29,21 @@ export function cofferOpener(key: KeyMaterial): HeaderOpener {
   };
 }
 
-/** SPEC §6: any age file for this identity; unknown stanza types are skipped as age requires. */
-export function plainAgeOpener(identity: Uint8Array): HeaderOpener {
+/**
+ * SPEC §6: any age file for these identities; unknown stanza types are skipped as age requires,
+ * but a malformed X25519 stanza fails the file wherever it stands (the age spec's MUST).
+ */
+export function plainAgeOpener(identities: readonly Uint8Array[]): HeaderOpener {
   return (header) => {
+    // Every X25519 stanza is unwrapped, so a malformed one fails the file even after a match.
+    let fileKey: Uint8Array | null = null;
     for (const stanza of header.stanzas) {
       if (stanza.args[0] !== 'X25519') continue;
-      const fileKey = unwrapFileKey(identity, stanza);
-      if (fileKey) {
-        checkHeaderMac(header, fileKey);
-        return { fileKey, metadata: null };
-      }
+      for (const identity of identities) fileKey = unwrapFileKey(identity, stanza) ?? fileKey;
     }
-    throw corrupted();
+    if (!fileKey) throw corrupted();
+    checkHeaderMac(header, fileKey);
+    return { fileKey, metadata: null };
   };
 }
 
@@ -85,14 +88,20 @@ export class DecryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     if (!this.opener) return callback(corrupted());
     this.openFullChunks()
-      .then(() => void this.push(this.opener!.openLast(this.queue.take(this.queue.length))))
+      .then(() => this.release(this.opener!.openLast(this.queue.take(this.queue.length))))
       .then(() => callback(), callback);
   }
 
   /** Opens every queued sealed chunk but the last: only the end of the stream says which is last. */
   private async openFullChunks(): Promise<void> {
     const full = Math.floor((this.queue.length - 1) / SEALED_CHUNK_BYTES);
-    if (full > 0) this.push(await this.opener!.openFull(this.queue, full));
+    if (full > 0) this.release(await this.opener!.openFull(this.queue, full));
+  }
+
+  /** Pushes what authenticated; then fails if the stream stopped authenticating (SPEC §3). */
+  private release({ plaintext, failed }: Opened): void {
+    if (plaintext.length > 0) this.push(plaintext);
+    if (failed) throw corrupted();
   }
 
   private readHeader(): boolean {
@@ -116,6 +125,6 @@ export function createDecryptStream(key: KeyMaterial, options?: DecryptOptions):
 }
 
 /** Decrypts a plain age file for the identity (SPEC §6); its output carries no Coffer metadata. */
-export function createAgeDecryptStream(identity: Uint8Array, options?: DecryptOptions): DecryptStream {
-  return new DecryptStream(plainAgeOpener(identity), options);
+export function createAgeDecryptStream(identity: Uint8Array | readonly Uint8Array[], options?: DecryptOptions): DecryptStream {
+  return new DecryptStream(plainAgeOpener(identity instanceof Uint8Array ? [identity] : identity), options);
 }

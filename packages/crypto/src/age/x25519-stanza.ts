@@ -2,6 +2,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { nobleAead, seal } from '../aead.js';
 import { b64decode, b64encode, concatBytes, utf8 } from '../bytes.js';
+import { corrupted } from '../errors.js';
 import type { Stanza } from './header.js';
 import { x25519PublicKey, x25519SharedSecret } from './x25519.js';
 
@@ -20,17 +21,21 @@ export function wrapFileKey(recipient: Uint8Array, fileKey: Uint8Array, ephemera
   return { args: ['X25519', b64encode(share)], body };
 }
 
-/** Returns the file key, or null when the stanza is malformed or not for this identity. */
+/**
+ * Returns the file key, or null when the stanza is for another identity. A malformed X25519 stanza
+ * (argument count, share length or encoding, body length, a low-order share) throws CORRUPTED:
+ * the age spec says it MUST fail the file, even when another stanza would match.
+ */
 export function unwrapFileKey(identity: Uint8Array, stanza: Stanza): Uint8Array | null {
-  if (stanza.args.length !== 2 || stanza.args[0] !== 'X25519' || stanza.body.length !== 32) return null;
+  if (stanza.args.length !== 2 || stanza.args[0] !== 'X25519' || stanza.body.length !== 32) throw corrupted();
   const share = b64decode(stanza.args[1]!);
-  if (!share || share.length !== 32) return null;
+  if (!share || share.length !== 32) throw corrupted();
   let shared: Uint8Array;
   try {
     // An all-zero shared secret (a low-order share) throws, as the age spec requires.
     shared = x25519SharedSecret(identity, share);
   } catch {
-    return null;
+    throw corrupted();
   }
   const recipient = x25519PublicKey(identity);
   return nobleAead.open(wrapKey(shared, share, recipient), ZERO_NONCE, stanza.body);

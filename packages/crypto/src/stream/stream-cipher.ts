@@ -48,13 +48,13 @@ function slice(views: readonly Buffer[], start: number, end: number): Buffer[] {
 }
 
 /**
- * Runs `job` over `count` whole units taken from `queue`, in two halves, so that two thread-pool
- * jobs (one per core here) run at once. Nothing is copied: each job reads the queued chunks where
- * they lie. Resolves to the output, or null if either half failed. No input may be touched, and
- * none is handed back, before both settle.
+ * Runs `job` over `count` whole units laid end to end in `views`, in two halves, so that two
+ * thread-pool jobs (one per core here) run at once. Nothing is copied: each job reads the chunks
+ * where they lie. Resolves to the output, or null if either half failed. No input may be touched,
+ * and none is handed back, before both settle.
  */
 async function runUnits(
-  queue: ByteQueue,
+  views: readonly Buffer[],
   count: number,
   inUnit: number,
   outUnit: number,
@@ -62,7 +62,6 @@ async function runUnits(
   job: ChunkJob,
 ): Promise<{ out: Buffer; results: (true | number)[]; outLengths: number[] } | null> {
   const out = Buffer.allocUnsafe(count * outUnit);
-  const views = queue.takeViews(count * inUnit);
   const half = Math.ceil(count / 2);
   const jobs: Promise<boolean | number>[] = [];
   const outLengths: number[] = [];
@@ -98,7 +97,7 @@ export class ChunkSealer {
     if (this.native) {
       const native = this.native;
       const job: ChunkJob = this.withCrc32 ? (c, i, o) => native.sealChunks(this.key, c, i, o, true) : (c, i, o) => native.sealChunks(this.key, c, i, o);
-      const ran = await runUnits(queue, count, CHUNK_BYTES, SEALED_CHUNK_BYTES, counter, job);
+      const ran = await runUnits(queue.takeViews(count * CHUNK_BYTES), count, CHUNK_BYTES, SEALED_CHUNK_BYTES, counter, job);
       if (!ran) throw new Error('STREAM: sealing failed');
       if (!this.withCrc32) return { sealed: ran.out };
       const crcs = ran.results as number[];
@@ -122,7 +121,21 @@ export class ChunkSealer {
   }
 }
 
-/** Opens successive chunks; any failure is the generic CORRUPTED error. */
+/**
+ * What an opener releases: the plaintext of every chunk that authenticated, in order, up to the
+ * first failure; `failed` says the stream must end in the CORRUPTED error after it.
+ */
+export interface Opened {
+  readonly plaintext: Buffer;
+  readonly failed: boolean;
+}
+
+/**
+ * Opens successive chunks. Releases exactly what age's reference reader releases (the C2SP CCTV
+ * vectors check this): every chunk that authenticates before the first that does not, and a chunk
+ * that authenticates only with the flag it should not have (last with data after it, or not last
+ * at the end of the stream) before failing — its plaintext is authentic, the stream is not.
+ */
 export class ChunkOpener {
   private counter = 0;
   constructor(
@@ -131,33 +144,47 @@ export class ChunkOpener {
     private readonly native: NativeAddon | null = null,
   ) {}
 
-  /** Opens `count` full, non-final sealed chunks from `queue`; releases nothing unless all authenticate. */
-  async openFull(queue: ByteQueue, count: number): Promise<Buffer> {
+  /** Opens `count` full sealed chunks from `queue`, none of them the stream's last. */
+  async openFull(queue: ByteQueue, count: number): Promise<Opened> {
     const counter = this.counter;
     this.counter += count;
+    const views = queue.takeViews(count * SEALED_CHUNK_BYTES);
     if (this.native) {
       const native = this.native;
-      const ran = await runUnits(queue, count, SEALED_CHUNK_BYTES, CHUNK_BYTES, counter, (c, i, o) => native.openChunks(this.key, c, i, o));
-      if (!ran) throw corrupted();
-      return ran.out;
+      const ran = await runUnits(views, count, SEALED_CHUNK_BYTES, CHUNK_BYTES, counter, (c, i, o) => native.openChunks(this.key, c, i, o));
+      if (ran) return { plaintext: ran.out, failed: false };
+      // Some chunk failed: find which, one at a time, to release what came before it.
     }
     const out = Buffer.allocUnsafe(count * CHUNK_BYTES);
     for (let i = 0; i < count; i++) {
-      const plaintext = this.aead.open(this.key, chunkNonce(counter + i, false), queue.take(SEALED_CHUNK_BYTES));
-      if (!plaintext || plaintext.length !== CHUNK_BYTES) throw corrupted();
-      out.set(plaintext, i * CHUNK_BYTES);
+      const parts = slice(views, i * SEALED_CHUNK_BYTES, (i + 1) * SEALED_CHUNK_BYTES);
+      const sealed = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      const plaintext = this.aead.open(this.key, chunkNonce(counter + i, false), sealed);
+      if (plaintext) {
+        out.set(plaintext, i * CHUNK_BYTES);
+        continue;
+      }
+      // A final chunk with data after it (SPEC §3: nothing may follow the last chunk).
+      const final = this.aead.open(this.key, chunkNonce(counter + i, true), sealed);
+      if (final) out.set(final, i * CHUNK_BYTES);
+      return { plaintext: out.subarray(0, (final ? i + 1 : i) * CHUNK_BYTES), failed: true };
     }
-    return out;
+    return { plaintext: out, failed: false };
   }
 
-  /** Opens the final chunk. */
-  openLast(sealed: Uint8Array): Uint8Array {
-    if (sealed.length < TAG_BYTES || sealed.length > SEALED_CHUNK_BYTES) throw corrupted();
+  /** Opens the stream's final chunk: what is left once the stream has ended. */
+  openLast(sealed: Uint8Array): Opened {
+    const none = { plaintext: Buffer.alloc(0), failed: true };
+    if (sealed.length < TAG_BYTES || sealed.length > SEALED_CHUNK_BYTES) return none;
     const plaintext = this.aead.open(this.key, chunkNonce(this.counter, true), sealed);
-    if (!plaintext) throw corrupted();
+    if (!plaintext) {
+      // A full chunk not flagged last: the stream was cut after it (SPEC §3).
+      const cut = sealed.length === SEALED_CHUNK_BYTES ? this.aead.open(this.key, chunkNonce(this.counter, false), sealed) : null;
+      return cut ? { plaintext: Buffer.from(cut.buffer, cut.byteOffset, cut.length), failed: true } : none;
+    }
     // An empty final chunk is valid only as the whole payload of an empty file.
-    if (plaintext.length === 0 && this.counter > 0) throw corrupted();
+    if (plaintext.length === 0 && this.counter > 0) return none;
     this.counter += 1;
-    return plaintext;
+    return { plaintext: Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length), failed: false };
   }
 }
