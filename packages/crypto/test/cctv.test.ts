@@ -70,9 +70,9 @@ const applicable = all.filter((v) => v.unsupported === null);
 
 describe('C2SP CCTV age vectors', () => {
   it('the package holds the vectors this suite expects', () => {
-    // 143 vectors in cctv-age 0.2.0; 76 apply (67 with X25519 identities, 9 header failures that fail
-    // whatever the identity). A different count means
-    // the package changed and this suite must be looked at again.
+    // 143 vectors in cctv-age 0.2.0; 76 apply (67 without armor, passphrases or post-quantum
+    // identities; 9 header failures with post-quantum identities). A different count means the
+    // package changed and this suite must be looked at again.
     expect(all.length).toBe(143);
     expect(applicable.length).toBe(76);
   });
