@@ -10,3 +10,4 @@ export { readBackupMetadata, type HeaderInfo } from './read-metadata.js';
 export { formatKeyFile, formatWriteOnlyKeyFile, parseKeyFile, type LoadedKey } from './key-file.js';
 export { CHUNK_BYTES } from './stream/stream-cipher.js';
 export { describeSealing } from './native/addon.js';
+export { gearTable, chunkId } from './chunk-keys.js';
