@@ -14,7 +14,7 @@ describe('planCollection', () => {
   });
 
   it('deletes no chunk while a listed manifest has no reference list, or one that did not verify', () => {
-    for (const entries of [{ b2: ['b'] }, { b2: ['b'], b3: 'invalid' as const }]) {
+    for (const entries of [{ b2: ['b'] }, { b2: ['b'], b3: 'invalid' }] as Record<string, string[] | 'invalid'>[]) {
       const plan = planCollection({ manifests: ['b2', 'b3'], refs: refs(entries), chunks: ['a', 'b', 'c'] });
       expect(plan.deleteChunks).toEqual([]);
       expect(plan.blockedBy).toEqual(['b3']);
