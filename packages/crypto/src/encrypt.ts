@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { nodeAead, type Aead } from './aead.js';
 import { b64encode, utf8, wipe } from './bytes.js';
-import { headerPrefix } from './age/header.js';
+import { headerPrefix, type Stanza } from './age/header.js';
 import { wrapFileKey } from './age/x25519-stanza.js';
 import { buildCofferStanza } from './coffer-stanza.js';
 import { headerMac } from './header-mac.js';
@@ -30,23 +30,36 @@ export interface EncryptOptions {
   readonly crc32?: boolean;
 }
 
-/** Builds the complete header (SPEC §3–4) and returns it with the payload key. */
-export function buildHeader(options: EncryptOptions): { header: Uint8Array; payloadKey: Uint8Array; metadata: BackupMetadata } {
-  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
-  const metadataBytes = encodeMetadata(options.metadata);
+/**
+ * An age header to `recipient` (SPEC §3): its X25519 stanza, then whatever `extra` builds from the
+ * header so far; the MAC line and the payload nonce follow. Returns it with the payload key.
+ */
+export function buildAgeHeader(
+  recipient: Uint8Array,
+  random: (n: number) => Uint8Array,
+  extra?: (prefix: Uint8Array) => Stanza,
+): { header: Uint8Array; payloadKey: Uint8Array } {
   const fileKey = random(16);
   const ephemeral = random(32);
   const nonce = random(PAYLOAD_NONCE_BYTES);
-  const x25519 = wrapFileKey(options.key.recipient, fileKey, ephemeral);
-  const prefix = utf8(headerPrefix([x25519]));
-  const coffer = buildCofferStanza(options.key, prefix, metadataBytes);
-  const macInput = utf8(`${headerPrefix([x25519, coffer])}---`);
+  const x25519 = wrapFileKey(recipient, fileKey, ephemeral);
+  const stanzas = extra ? [x25519, extra(utf8(headerPrefix([x25519])))] : [x25519];
+  const macInput = utf8(`${headerPrefix(stanzas)}---`);
   const mac = headerMac(fileKey, macInput);
   const header = Buffer.concat([macInput, utf8(` ${b64encode(mac)}\n`), nonce]);
   const key = payloadKey(fileKey, nonce);
   wipe(fileKey, ephemeral);
-  const { backupId, source, createdAt, generation } = options.metadata;
-  return { header, payloadKey: key, metadata: { format: 1, backupId, source, createdAt, generation, keyId: options.key.keyId } };
+  return { header, payloadKey: key };
+}
+
+export const secureRandom = (n: number) => new Uint8Array(randomBytes(n));
+
+/** Builds the complete header of a Coffer backup (SPEC §3–4) and returns it with the payload key. */
+export function buildHeader(options: EncryptOptions): { header: Uint8Array; payloadKey: Uint8Array; metadata: BackupMetadata } {
+  const metadataBytes = encodeMetadata(options.metadata);
+  const { header, payloadKey: key } = buildAgeHeader(options.key.recipient, options.random ?? secureRandom, (prefix) => buildCofferStanza(options.key, prefix, metadataBytes));
+  const { backupId, source, createdAt, generation, format = 1 } = options.metadata;
+  return { header, payloadKey: key, metadata: { format, backupId, source, createdAt, generation, keyId: options.key.keyId } };
 }
 
 /** Plaintext in, Coffer backup (a valid age file) out, in 64 KiB chunks: memory stays bounded. */

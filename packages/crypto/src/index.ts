@@ -1,6 +1,6 @@
 export * from './errors.js';
 export { generateBackupKey, formatBackupKey, parseBackupKey, BACKUP_KEY_BYTES } from './backup-key.js';
-export { LABELS, deriveKeyId, deriveKeyMaterial, toWriteOnly, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
+export { LABELS, deriveKeyId, deriveKeyMaterial, toWriteOnly, type ChunkKeys, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
 export { encodeIdentity, encodeRecipient, decodeIdentity, decodeRecipient } from './age/identity-encoding.js';
 export { nodeAead, nobleAead, seal, type Aead } from './aead.js';
 export { type BackupMetadata, type BackupMetadataInput } from './metadata.js';
@@ -10,4 +10,6 @@ export { readBackupMetadata, type HeaderInfo } from './read-metadata.js';
 export { formatKeyFile, formatWriteOnlyKeyFile, parseKeyFile, type LoadedKey } from './key-file.js';
 export { CHUNK_BYTES } from './stream/stream-cipher.js';
 export { describeSealing } from './native/addon.js';
-export { gearTable, chunkId } from './chunk-keys.js';
+export { gearTable, chunkId, sourceId, refsMac } from './chunk-keys.js';
+export { padme } from './padme.js';
+export { sealChunk, openChunk } from './chunk.js';

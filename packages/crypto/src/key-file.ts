@@ -2,7 +2,7 @@ import { b64decode, b64encode } from './bytes.js';
 import { formatBackupKey, parseBackupKey } from './backup-key.js';
 import { invalidKey } from './errors.js';
 import { decodeRecipient, encodeRecipient } from './age/identity-encoding.js';
-import { deriveKeyMaterial, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
+import { deriveKeyMaterial, type ChunkKeys, type KeyMaterial, type WriteOnlyKey } from './key-hierarchy.js';
 
 // SPEC §1–2: the two key file formats. Both are text so a person can print and read them.
 const FULL_TAG = 'coffer-backup-key-v1';
@@ -26,6 +26,14 @@ export function formatWriteOnlyKeyFile(key: WriteOnlyKey): string {
     `recipient: ${encodeRecipient(key.recipient)}`,
     `metadata-mac-key: ${b64encode(key.metadataMacKey)}`,
     `anchor-mac-key: ${b64encode(key.anchorMacKey)}`,
+    ...(key.chunkKeys
+      ? [
+          `chunk-id-key: ${b64encode(key.chunkKeys.chunkId)}`,
+          `chunker-gear-key: ${b64encode(key.chunkKeys.gear)}`,
+          `source-id-key: ${b64encode(key.chunkKeys.sourceId)}`,
+          `refs-mac-key: ${b64encode(key.chunkKeys.refsMac)}`,
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -39,6 +47,21 @@ function meaningfulLines(text: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+const CHUNK_KEY_FIELDS = { chunkId: 'chunk-id-key', gear: 'chunker-gear-key', sourceId: 'source-id-key', refsMac: 'refs-mac-key' } as const;
+
+/** SPEC §2: all four chunk keys, or none (a file written before chunked backups). */
+function parseChunkKeys(fields: ReadonlyMap<string, string>): ChunkKeys | undefined {
+  const names = Object.values(CHUNK_KEY_FIELDS);
+  if (names.every((name) => !fields.has(name))) return undefined;
+  const keys: Record<string, Uint8Array> = {};
+  for (const [prop, name] of Object.entries(CHUNK_KEY_FIELDS)) {
+    const value = b64decode(fields.get(name) ?? '');
+    if (value?.length !== 32) throw invalidKey(`write-only key file: ${name} is missing or malformed`);
+    keys[prop] = value;
+  }
+  return keys as unknown as ChunkKeys;
 }
 
 /** Parses either key file format. Errors never echo key material. */
@@ -62,7 +85,8 @@ export function parseKeyFile(text: string): LoadedKey {
     const anchorMacKey = b64decode(fields.get('anchor-mac-key') ?? '');
     if (metadataMacKey?.length !== 32) throw invalidKey('write-only key file: metadata-mac-key is missing or malformed');
     if (anchorMacKey?.length !== 32) throw invalidKey('write-only key file: anchor-mac-key is missing or malformed');
-    return { kind: 'write-only', material: { keyId, recipient, metadataMacKey, anchorMacKey } };
+    const chunkKeys = parseChunkKeys(fields);
+    return { kind: 'write-only', material: chunkKeys ? { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } : { keyId, recipient, metadataMacKey, anchorMacKey } };
   }
   // A bare 64-digit key (as printed by `coffer init`) is accepted too.
   if (lines.length === 1) {

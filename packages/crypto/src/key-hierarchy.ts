@@ -10,7 +10,19 @@ export const LABELS = {
   x25519Identity: 'coffer/v1/x25519-identity',
   metadataMac: 'coffer/v1/metadata-mac',
   anchorMac: 'coffer/v1/anchor-mac',
+  chunkId: 'coffer/v2/chunk-id',
+  chunkerGear: 'coffer/v2/chunker-gear',
+  sourceId: 'coffer/v2/source-id',
+  refsMac: 'coffer/v2/refs-mac',
 } as const;
+
+/** The keys chunked backups need (SPEC §9–§13); a write-only key file from before them has none. */
+export interface ChunkKeys {
+  readonly chunkId: Uint8Array;
+  readonly gear: Uint8Array;
+  readonly sourceId: Uint8Array;
+  readonly refsMac: Uint8Array;
+}
 
 /** What making backups needs, and nothing that can read them (SPEC §2). */
 export interface WriteOnlyKey {
@@ -19,10 +31,12 @@ export interface WriteOnlyKey {
   readonly recipient: Uint8Array;
   readonly metadataMacKey: Uint8Array;
   readonly anchorMacKey: Uint8Array;
+  readonly chunkKeys?: ChunkKeys;
 }
 
 /** Everything derived from a backup key. */
 export interface KeyMaterial extends WriteOnlyKey {
+  readonly chunkKeys: ChunkKeys;
   /** X25519 secret scalar of the age identity. */
   readonly identity: Uint8Array;
 }
@@ -46,11 +60,17 @@ export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
     recipient: x25519PublicKey(identity),
     metadataMacKey: derive(backupKey, LABELS.metadataMac, 32),
     anchorMacKey: derive(backupKey, LABELS.anchorMac, 32),
+    chunkKeys: {
+      chunkId: derive(backupKey, LABELS.chunkId, 32),
+      gear: derive(backupKey, LABELS.chunkerGear, 32),
+      sourceId: derive(backupKey, LABELS.sourceId, 32),
+      refsMac: derive(backupKey, LABELS.refsMac, 32),
+    },
   };
 }
 
 /** Drops the identity: the result can make backups but not read them. */
 export function toWriteOnly(material: WriteOnlyKey): WriteOnlyKey {
-  const { keyId, recipient, metadataMacKey, anchorMacKey } = material;
-  return { keyId, recipient, metadataMacKey, anchorMacKey };
+  const { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } = material;
+  return chunkKeys ? { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } : { keyId, recipient, metadataMacKey, anchorMacKey };
 }

@@ -2,7 +2,8 @@ import { invalidArgument } from './errors.js';
 
 /** SPEC §5. `keyId` travels in the stanza's arguments, not in the JSON. */
 export interface BackupMetadata {
-  readonly format: 1;
+  /** 1: a single-file backup; 2: a manifest of a chunked backup (SPEC §5, §10). */
+  readonly format: 1 | 2;
   readonly backupId: string;
   readonly source: string;
   readonly createdAt: string;
@@ -10,7 +11,7 @@ export interface BackupMetadata {
   readonly keyId: string;
 }
 
-export type BackupMetadataInput = Pick<BackupMetadata, 'backupId' | 'source' | 'createdAt' | 'generation'>;
+export type BackupMetadataInput = Pick<BackupMetadata, 'backupId' | 'source' | 'createdAt' | 'generation'> & { readonly format?: 1 | 2 };
 
 const BACKUP_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -33,8 +34,9 @@ function problem(m: Record<string, unknown>): string | null {
 export function encodeMetadata(input: BackupMetadataInput): Uint8Array {
   const p = problem(input as unknown as Record<string, unknown>);
   if (p) throw invalidArgument(`metadata: ${p}`);
-  const { backupId, source, createdAt, generation } = input;
-  return Buffer.from(JSON.stringify({ format: 1, backupId, source, createdAt, generation }), 'utf8');
+  const { backupId, source, createdAt, generation, format = 1 } = input;
+  if (format !== 1 && format !== 2) throw invalidArgument('metadata: format must be 1 or 2');
+  return Buffer.from(JSON.stringify({ format, backupId, source, createdAt, generation }), 'utf8');
 }
 
 /** Parses authenticated metadata bytes; returns null if they do not match the schema exactly. */
@@ -48,9 +50,9 @@ export function decodeMetadata(bytes: Uint8Array, keyId: string): BackupMetadata
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const m = value as Record<string, unknown>;
   const keys = Object.keys(m).sort().join(',');
-  if (keys !== 'backupId,createdAt,format,generation,source' || m.format !== 1 || problem(m)) return null;
+  if (keys !== 'backupId,createdAt,format,generation,source' || (m.format !== 1 && m.format !== 2) || problem(m)) return null;
   return {
-    format: 1,
+    format: m.format,
     backupId: m.backupId as string,
     source: m.source as string,
     createdAt: m.createdAt as string,

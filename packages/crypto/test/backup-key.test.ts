@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   deriveKeyId,
@@ -54,8 +55,19 @@ describe('backup key', () => {
 
   it('derives distinct subkeys for every label', () => {
     const m = deriveKeyMaterial(generateBackupKey());
-    const all = [m.identity, m.metadataMacKey, m.anchorMacKey, m.recipient].map((b) => Buffer.from(b).toString('hex'));
-    expect(new Set(all).size).toBe(4);
+    const all = [m.identity, m.metadataMacKey, m.anchorMacKey, m.recipient, ...Object.values(m.chunkKeys)].map((b) => Buffer.from(b).toString('hex'));
+    expect(new Set(all).size).toBe(8);
+  });
+
+  it('derives the chunk keys with the labels of SPEC §2 (checked with node:crypto HKDF)', () => {
+    const key = generateBackupKey();
+    const m = deriveKeyMaterial(key);
+    const hkdf = (label: string) => Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), label, 32)).toString('hex');
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect(hex(m.chunkKeys.chunkId)).toBe(hkdf('coffer/v2/chunk-id'));
+    expect(hex(m.chunkKeys.gear)).toBe(hkdf('coffer/v2/chunker-gear'));
+    expect(hex(m.chunkKeys.sourceId)).toBe(hkdf('coffer/v2/source-id'));
+    expect(hex(m.chunkKeys.refsMac)).toBe(hkdf('coffer/v2/refs-mac'));
   });
 });
 
@@ -73,6 +85,19 @@ describe('key files', () => {
     const text = formatWriteOnlyKeyFile(toWriteOnly(m));
     expect(text).not.toContain(Buffer.from(key).toString('hex').slice(0, 8));
     expect(text).not.toContain(Buffer.from(m.identity).toString('base64').slice(0, 12));
+  });
+
+  it('a write-only file from before chunked backups still parses, without chunk keys; a partial set is refused', () => {
+    const m = deriveKeyMaterial(generateBackupKey());
+    const text = formatWriteOnlyKeyFile(toWriteOnly(m));
+    expect(text).toContain('chunk-id-key: ');
+    const old = text.split('\n').filter((l) => !/^(chunk-id|chunker-gear|source-id|refs-mac)-key:/.test(l)).join('\n');
+    const parsed = parseKeyFile(old);
+    expect(parsed.kind).toBe('write-only');
+    expect(parsed.material.chunkKeys).toBeUndefined();
+    expect(parsed.material.keyId).toBe(m.keyId);
+    const partial = text.split('\n').filter((l) => !l.startsWith('refs-mac-key:')).join('\n');
+    expect(() => parseKeyFile(partial)).toThrow(/refs-mac-key is missing or malformed/);
   });
 
   it('accepts a bare 64-digit key', () => {
