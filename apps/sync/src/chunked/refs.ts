@@ -1,0 +1,44 @@
+import { timingSafeEqual } from 'node:crypto';
+import { refsMac, type ChunkKeys } from '@coffer/crypto';
+import { CofferError, EXIT } from '../errors.js';
+
+/** What a reference list binds its chunk ids to (SPEC §11). */
+export interface RefsSubject {
+  readonly keyId: string;
+  readonly sourceId: string;
+  readonly backupId: string;
+  readonly generation: number;
+}
+
+const HEADER = 'coffer-refs 2';
+const CHUNK_ID = /^[0-9a-f]{64}$/;
+
+/** The reference list of a manifest: its chunk ids, once each, in ascending order, then the MAC. */
+export function encodeRefs(keys: ChunkKeys, subject: RefsSubject, ids: Iterable<string>): Buffer {
+  const sorted = [...new Set(ids)].sort();
+  const body = Buffer.from(
+    `${HEADER}\nkey-id ${subject.keyId}\nsource-id ${subject.sourceId}\nbackup-id ${subject.backupId}\ngeneration ${subject.generation}\n${sorted.map((id) => `chunk ${id}\n`).join('')}`,
+  );
+  return Buffer.concat([body, Buffer.from(`mac ${refsMac(keys.refsMac, body)}\n`)]);
+}
+
+const invalid = (why: string) => new CofferError('CORRUPTED', `reference list does not verify: ${why}`, EXIT.failure);
+
+/**
+ * The chunk ids of a reference list, once its MAC (constant time) and subject check out; throws
+ * CORRUPTED otherwise.
+ */
+export function parseRefs(keys: ChunkKeys, bytes: Uint8Array, subject: RefsSubject): string[] {
+  const text = Buffer.from(bytes);
+  const macAt = text.lastIndexOf('mac ');
+  if (macAt <= 0 || text[macAt - 1] !== 0x0a) throw invalid('no MAC line');
+  const given = text.subarray(macAt + 4).toString('latin1').replace(/\n$/, '');
+  const want = refsMac(keys.refsMac, text.subarray(0, macAt));
+  if (!/^[0-9a-f]{64}$/.test(given) || !timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(want, 'hex'))) throw invalid('wrong MAC');
+  const lines = text.subarray(0, macAt - 1).toString('utf8').split('\n');
+  const expected = [HEADER, `key-id ${subject.keyId}`, `source-id ${subject.sourceId}`, `backup-id ${subject.backupId}`, `generation ${subject.generation}`];
+  for (const [i, line] of expected.entries()) if (lines[i] !== line) throw invalid(`line ${i + 1} is not "${line}"`);
+  const ids = lines.slice(expected.length).map((line) => line.slice(6));
+  if (!lines.slice(expected.length).every((line, i) => line.startsWith('chunk ') && CHUNK_ID.test(ids[i]!) && (i === 0 || ids[i - 1]! < ids[i]!))) throw invalid('chunk lines malformed or out of order');
+  return ids;
+}
