@@ -81,7 +81,7 @@ function setup(algorithm: ChecksumAlgorithm | 'none') {
   writeFileSync(join(root, 'chat', 'msgstore.db'), randomBytes(300_000));
   const source: SourceConfig = { name: 'chats', path: join(root, 'chat'), exclude: [], compression: 'none' };
   const backend = new DamagingBackend(new MemoryBackend(), algorithm);
-  const destination: Destination = { name: 'flaky', config: { name: 'flaky', type: 'local', path: root }, backend, cleanup: async () => 0 };
+  const destination: Destination = { name: 'flaky', config: { name: 'flaky', type: 'local', path: root, format: 'single', chunker: { minKiB: 256, avgKiB: 1024, maxKiB: 4096 } }, backend, cleanup: async () => 0 };
   const key = toWriteOnly(deriveKeyMaterial(generateBackupKey()));
   let generation = 0;
   const backup = async () => {

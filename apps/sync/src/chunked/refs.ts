@@ -10,6 +10,9 @@ export interface RefsSubject {
   readonly generation: number;
 }
 
+/** What a reader checks a list against: the generation only where it knows it (SPEC §11). */
+export type ExpectedSubject = Omit<RefsSubject, 'generation'> & { readonly generation?: number };
+
 const HEADER = 'coffer-refs 2';
 const CHUNK_ID = /^[0-9a-f]{64}$/;
 
@@ -28,7 +31,7 @@ const invalid = (why: string) => new CofferError('CORRUPTED', `reference list do
  * The chunk ids of a reference list, once its MAC (constant time) and subject check out; throws
  * CORRUPTED otherwise.
  */
-export function parseRefs(keys: ChunkKeys, bytes: Uint8Array, subject: RefsSubject): string[] {
+export function parseRefs(keys: ChunkKeys, bytes: Uint8Array, subject: ExpectedSubject): string[] {
   const text = Buffer.from(bytes);
   const macAt = text.lastIndexOf('mac ');
   if (macAt <= 0 || text[macAt - 1] !== 0x0a) throw invalid('no MAC line');
@@ -36,8 +39,11 @@ export function parseRefs(keys: ChunkKeys, bytes: Uint8Array, subject: RefsSubje
   const want = refsMac(keys.refsMac, text.subarray(0, macAt));
   if (!/^[0-9a-f]{64}$/.test(given) || !timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(want, 'hex'))) throw invalid('wrong MAC');
   const lines = text.subarray(0, macAt - 1).toString('utf8').split('\n');
-  const expected = [HEADER, `key-id ${subject.keyId}`, `source-id ${subject.sourceId}`, `backup-id ${subject.backupId}`, `generation ${subject.generation}`];
-  for (const [i, line] of expected.entries()) if (lines[i] !== line) throw invalid(`line ${i + 1} is not "${line}"`);
+  const expected = [HEADER, `key-id ${subject.keyId}`, `source-id ${subject.sourceId}`, `backup-id ${subject.backupId}`, `generation ${subject.generation ?? ''}`];
+  for (const [i, line] of expected.entries()) {
+    const ok = i === 4 && subject.generation === undefined ? /^generation [1-9]\d{0,15}$/.test(lines[i] ?? '') : lines[i] === line;
+    if (!ok) throw invalid(`line ${i + 1} is not "${line}"`);
+  }
   const ids = lines.slice(expected.length).map((line) => line.slice(6));
   if (!lines.slice(expected.length).every((line, i) => line.startsWith('chunk ') && CHUNK_ID.test(ids[i]!) && (i === 0 || ids[i - 1]! < ids[i]!))) throw invalid('chunk lines malformed or out of order');
   return ids;

@@ -4,6 +4,7 @@ import { CofferCryptoError, createDecryptStream, type KeyMaterial } from '@coffe
 import { restoreInto } from '../archive/restore-into.js';
 import { countEntries, gunzipIfCompressed, unpack } from '../archive/unpack.js';
 import type { BackupRecord } from '../catalog.js';
+import { chunkedTar } from '../chunked/read-chunked.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT, usageError } from '../errors.js';
 import { loadReadingKey } from '../keys.js';
@@ -45,7 +46,9 @@ async function readBackup<T>(
     }
   };
   let result: T | undefined;
-  await pipeline(body, tap, createDecryptStream(key), async (plaintext: AsyncIterable<Buffer>) => void (result = await consume(gunzipIfCompressed(plaintext))));
+  // A chunked backup's payload is its manifest: the tar is the chunks it lists (SPEC §10).
+  const tarOf = (plaintext: AsyncIterable<Buffer>) => (record.format === 2 ? chunkedTar(plaintext, destination, key, record.source) : plaintext);
+  await pipeline(body, tap, createDecryptStream(key), async (plaintext: AsyncIterable<Buffer>) => void (result = await consume(gunzipIfCompressed(tarOf(plaintext)))));
   if (check && hash) check(hash.digest('hex'));
   return result!;
 }

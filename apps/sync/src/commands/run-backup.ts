@@ -2,12 +2,14 @@ import { batchIoAddon } from '@coffer/batch-io';
 import { describeSealing, toWriteOnly } from '@coffer/crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { Destination } from '../destinations.js';
+import { requireChunkKeys } from '../chunked/backup-chunked.js';
 import { usageError } from '../errors.js';
 import { loadKey } from '../keys.js';
 import type { Logger } from '../log.js';
 import { backupSource, describeError, type SourceOutcome } from '../pipeline/backup-source.js';
 import { createProgress } from '../progress.js';
 import { plural } from '../plural.js';
+import { bytesText } from '../units.js';
 import { readState, writeState } from '../state.js';
 import { updateAnchor } from '../vault.js';
 
@@ -27,6 +29,8 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
   const { config, log } = options;
   const key = await loadKey(config.key.file);
   const writeKey = toWriteOnly(key.material);
+  // A configuration problem: it stops the run before any source, with exit code 2.
+  if (options.destinations.some((d) => d.config.format === 'chunked')) requireChunkKeys(writeKey);
   const sources = options.onlySource ? config.sources.filter((s) => s.name === options.onlySource) : config.sources;
   if (options.onlySource && sources.length === 0) throw usageError(`no source named "${options.onlySource}" in ${config.configPath}`);
   log.debug(`sealing with ${describeSealing()}; small files read ${batchIoAddon ? 'in batches' : 'one at a time'}`);
@@ -72,8 +76,10 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
     }
     for (const d of outcome.destinations) {
       if (d.ok) {
+        // A chunked destination got only what it lacked: say how much of the backup that was.
+        const what = d.objects !== undefined && d.objects > 1 ? `uploaded ${bytesText(d.uploaded ?? 0)} of ${bytesText(outcome.plainSize)}) to` : `${plural(outcome.size, 'byte')}) uploaded to`;
         log.info(
-          `backup ${outcome.backupId} of ${source.name} (generation ${outcome.generation}, ${plural(outcome.archive.files, 'file')}, ${plural(outcome.size, 'byte')}) uploaded to ${d.destination} and verified` +
+          `backup ${outcome.backupId} of ${source.name} (generation ${outcome.generation}, ${plural(outcome.archive.files, 'file')}, ${what} ${d.destination} and verified` +
             (d.removed.length ? `; removed ${plural(d.removed.length, 'older backup')}` : ''),
         );
       } else {

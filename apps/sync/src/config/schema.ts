@@ -18,7 +18,25 @@ const source = z.strictObject({
   compression: z.enum(['none', 'gzip']).default('none'),
 });
 
-const local = z.strictObject({ name, type: z.literal('local'), path: z.string().min(1) });
+/**
+ * How backups are laid out on a destination (SPEC §9–§13): `chunked` uploads only the chunks a
+ * backup does not share with those already there; `single` writes one age file per backup.
+ */
+const layout = {
+  format: z.enum(['single', 'chunked']).default('single'),
+  /** Chunk sizes for `chunked`; the average must be a power of two. */
+  chunker: z
+    .strictObject({
+      minKiB: z.number().int().min(1).default(256),
+      avgKiB: z.number().int().min(1).default(1024),
+      maxKiB: z.number().int().min(1).max(64 * 1024).default(4096),
+    })
+    .refine((c) => Number.isInteger(Math.log2(c.avgKiB)), { message: 'avgKiB must be a power of two', path: ['avgKiB'] })
+    .refine((c) => c.minKiB <= c.avgKiB && c.avgKiB <= c.maxKiB, { message: 'must satisfy minKiB <= avgKiB <= maxKiB' })
+    .default({ minKiB: 256, avgKiB: 1024, maxKiB: 4096 }),
+};
+
+const local = z.strictObject({ name, type: z.literal('local'), path: z.string().min(1), ...layout });
 
 const s3 = z.strictObject({
   name,
@@ -38,6 +56,7 @@ const s3 = z.strictObject({
   storageClass: z.string().optional(),
   /** ListObjects API version; 1 for servers that lack v2. */
   listApi: z.union([z.literal(1), z.literal(2)]).default(2),
+  ...layout,
 });
 
 const drive = z.strictObject({
@@ -50,6 +69,7 @@ const drive = z.strictObject({
   /** API root and OAuth token URL overrides, for proxies and tests; Google's by default. */
   apiRoot: z.url().optional(),
   tokenUrl: z.url().optional(),
+  ...layout,
 });
 
 const schedule = z
