@@ -128,6 +128,10 @@ export const configSchema = z.strictObject({
         .default('127.0.0.1:9464'),
     })
     .default({ listen: '127.0.0.1:9464' }),
+}).refine((c) => !c.key.vault || new Set(c.destinations.map((d) => d.format)).size === 1, {
+  // The vault keeps one anchor per source: the SHA-256 of one object, and the two formats store different ones.
+  message: 'with key.vault, every destination must use the same format (single or chunked)',
+  path: ['destinations'],
 });
 
 export type Config = z.infer<typeof configSchema>;
