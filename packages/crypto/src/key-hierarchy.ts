@@ -9,7 +9,9 @@ export const LABELS = {
   keyId: 'coffer/v1/key-id',
   x25519Identity: 'coffer/v1/x25519-identity',
   metadataMac: 'coffer/v1/metadata-mac',
+  /** Retired (HMAC anchors): never derived again, never reused. */
   anchorMac: 'coffer/v1/anchor-mac',
+  anchorSigning: 'coffer/v1/anchor-signing',
 } as const;
 
 /** What making backups needs, and nothing that can read them (SPEC §2). */
@@ -18,13 +20,18 @@ export interface WriteOnlyKey {
   /** X25519 public key of the derived age identity. */
   readonly recipient: Uint8Array;
   readonly metadataMacKey: Uint8Array;
-  readonly anchorMacKey: Uint8Array;
+  /**
+   * Ed25519 seed that signs freshness anchors for the vault. Absent in write-only key files written
+   * before signed anchors: such a file still makes backups but cannot anchor them (SPEC §2).
+   */
+  readonly anchorSigningKey?: Uint8Array;
 }
 
 /** Everything derived from a backup key. */
 export interface KeyMaterial extends WriteOnlyKey {
   /** X25519 secret scalar of the age identity. */
   readonly identity: Uint8Array;
+  readonly anchorSigningKey: Uint8Array;
 }
 
 function derive(key: Uint8Array, label: string, length: number): Uint8Array {
@@ -45,12 +52,12 @@ export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
     identity,
     recipient: x25519PublicKey(identity),
     metadataMacKey: derive(backupKey, LABELS.metadataMac, 32),
-    anchorMacKey: derive(backupKey, LABELS.anchorMac, 32),
+    anchorSigningKey: derive(backupKey, LABELS.anchorSigning, 32),
   };
 }
 
 /** Drops the identity: the result can make backups but not read them. */
 export function toWriteOnly(material: WriteOnlyKey): WriteOnlyKey {
-  const { keyId, recipient, metadataMacKey, anchorMacKey } = material;
-  return { keyId, recipient, metadataMacKey, anchorMacKey };
+  const { keyId, recipient, metadataMacKey, anchorSigningKey } = material;
+  return anchorSigningKey ? { keyId, recipient, metadataMacKey, anchorSigningKey } : { keyId, recipient, metadataMacKey };
 }

@@ -54,7 +54,7 @@ describe('backup key', () => {
 
   it('derives distinct subkeys for every label', () => {
     const m = deriveKeyMaterial(generateBackupKey());
-    const all = [m.identity, m.metadataMacKey, m.anchorMacKey, m.recipient].map((b) => Buffer.from(b).toString('hex'));
+    const all = [m.identity, m.metadataMacKey, m.anchorSigningKey, m.recipient].map((b) => Buffer.from(b).toString('hex'));
     expect(new Set(all).size).toBe(4);
   });
 });
@@ -73,6 +73,20 @@ describe('key files', () => {
     const text = formatWriteOnlyKeyFile(toWriteOnly(m));
     expect(text).not.toContain(Buffer.from(key).toString('hex').slice(0, 8));
     expect(text).not.toContain(Buffer.from(m.identity).toString('base64').slice(0, 12));
+  });
+
+  it('the write-only key carries the anchor-signing seed; a file from before signed anchors still parses without it', () => {
+    const m = deriveKeyMaterial(generateBackupKey());
+    const text = formatWriteOnlyKeyFile(toWriteOnly(m));
+    expect(text).toContain(`anchor-signing-key: ${Buffer.from(m.anchorSigningKey).toString('base64').replace(/=+$/, '')}`);
+    expect(text).not.toContain('anchor-mac-key');
+    // The old format: an anchor-mac-key line (ignored) instead of anchor-signing-key.
+    const old = text.replace(/^anchor-signing-key: .*$/m, `anchor-mac-key: ${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`);
+    const parsed = parseKeyFile(old);
+    expect(parsed.kind).toBe('write-only');
+    expect(parsed.material.anchorSigningKey).toBeUndefined();
+    expect(parsed.material.metadataMacKey).toEqual(m.metadataMacKey);
+    expect(() => parseKeyFile(text.replace(/^(anchor-signing-key: ).*$/m, '$1AAAA'))).toThrowError(/anchor-signing-key is malformed/);
   });
 
   it('accepts a bare 64-digit key', () => {
