@@ -199,3 +199,33 @@ describe('vault URL', () => {
     expect(r.stderr).not.toContain('alice');
   });
 });
+
+describe('an account enrolled before signed anchors (upgrade path)', () => {
+  it('its backups say how to register the anchor key; a password login registers it and drops a poisoned old anchor', () => {
+    const { dir, account } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    // As an old vault left it: no anchor key, and an old-format anchor a token holder poisoned.
+    const sql = `UPDATE accounts SET anchor_key = NULL WHERE account = '${account}';
+      INSERT INTO anchors (account, source, generation, body) VALUES ('${account}', 'chats', 9007199254740991,
+        '{"source":"chats","backupId":"x","generation":9007199254740991,"sha256":"${'f'.repeat(64)}","keyId":"0000000000000000","mac":"${'a'.repeat(64)}"}');`;
+    const edit = spawnSync(process.execPath, ['-e', `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec(process.argv[2]); db.close();`, join(vaultDir, 'vault.db'), sql], {
+      cwd: new URL('../../vault', import.meta.url).pathname,
+      encoding: 'utf8',
+    });
+    expect(edit.status, edit.stderr).toBe(0);
+    const status = coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(status.stdout).toContain('no anchor key registered: backups cannot be anchored until you run `coffer vault register-key`');
+    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toContain('this account has no anchor key yet: log in once with the password (coffer vault register-key) to register it');
+    // restore/verify --vault log in with the password, and so register the key on the way.
+    const verify = coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stderr).toContain('registered this backup key\'s anchor key');
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir }).stdout).toMatch(/chats: generation 2, backup \S+ \(verified\)/);
+    const again = coffer(['vault', 'register-key', '--config', 'coffer.yaml', '--password-file', 'pw'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('the anchor key was already registered');
+  });
+});
