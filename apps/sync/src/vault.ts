@@ -47,10 +47,11 @@ export interface Unlocked {
  * enrolled before signed anchors gets one on its first restore, verify or `vault register-key`.
  */
 export async function unlockWithPassword(config: LoadedConfig, passwordFile: string | undefined, log?: Logger): Promise<KeyMaterial> {
-  return (await unlockAndRegister(config, passwordFile, log)).material;
+  return (await unlockAndRegister(config, passwordFile, log, false)).material;
 }
 
-export async function unlockAndRegister(config: LoadedConfig, passwordFile: string | undefined, log?: Logger): Promise<Unlocked> {
+/** With `strict` false, a failed registration is a warning: it must not stop a restore. */
+export async function unlockAndRegister(config: LoadedConfig, passwordFile: string | undefined, log?: Logger, strict = true): Promise<Unlocked> {
   const settings = vaultSettings(config);
   const token = await readToken(settings);
   const password = await readPassword({ file: passwordFile, what: 'vault password' });
@@ -59,9 +60,16 @@ export async function unlockAndRegister(config: LoadedConfig, passwordFile: stri
   const { backupKey, sessionId } = await client.unlock(settings.account, token, password).catch(vaultFailure);
   const material = deriveKeyMaterial(backupKey);
   const mine = anchorPublicKey(material.anchorSigningKey);
-  const { anchorKey } = await client.status(settings.account, token).catch(vaultFailure);
-  if (anchorKey === mine) return { material, registered: false };
-  await client.setAnchorKey(settings.account, token, sessionId, mine).catch(vaultFailure);
+  let anchorKey: string | null;
+  try {
+    anchorKey = (await client.status(settings.account, token).catch(vaultFailure)).anchorKey;
+    if (anchorKey === mine) return { material, registered: false };
+    await client.setAnchorKey(settings.account, token, sessionId, mine).catch(vaultFailure);
+  } catch (err) {
+    if (strict) throw err;
+    log?.warn(`vault: could not register the anchor key (${(err as Error).message}); run coffer vault register-key later`);
+    return { material, registered: false };
+  }
   if (anchorKey) log?.warn(`vault: the account's anchor key was not this backup key's; replaced it (its stored anchors are dropped)`);
   else log?.info(`vault: registered this backup key's anchor key for ${settings.account}; backups can be anchored from now on`);
   return { material, registered: true };
