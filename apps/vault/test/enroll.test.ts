@@ -89,3 +89,14 @@ describe('a login/start OPAQUE rejects costs no attempt', () => {
     expect((await vault.store.getAccount(account))!.attempts).toBe(1);
   });
 });
+
+describe('a password change needs a real registration record too', () => {
+  it('a garbage record in password/finish is refused and the old password keeps working', async () => {
+    const account = name();
+    const token = await client.enroll(account, 'old', KEY, KEY_ID);
+    const { sessionId } = await client.unlock(account, token, 'old');
+    const r = await post('password/finish', { account, sessionId, registrationRecord: Buffer.alloc(192).toString('base64url'), escrow: 'AAAA' }, token);
+    expect(r).toMatchObject({ http: 400, body: { status: 'BAD_REQUEST', message: 'registrationRecord is not an OPAQUE registration record' } });
+    expect(Buffer.from((await client.unlock(account, token, 'old')).backupKey).equals(Buffer.from(KEY))).toBe(true);
+  });
+});
