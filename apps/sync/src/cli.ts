@@ -119,6 +119,12 @@ vault
   .option('--password-file <file>', 'the current password, from a file')
   .option('--new-password-file <file>', 'the new password, from a file')
   .action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultChangePasswordCommand)));
+vault
+  .command('register-key')
+  .description('log in once to register this key for signed freshness anchors (accounts and write-only key files from before them)')
+  .requiredOption('--config <file>', 'config file')
+  .option('--password-file <file>', 'the vault password, from a file')
+  .action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultRegisterKeyCommand)));
 
 program
   .command('daemon')

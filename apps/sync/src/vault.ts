@@ -35,33 +35,71 @@ export function vaultFailure(err: unknown): never {
   throw err;
 }
 
-/** Asks for the password and recovers the backup key from the vault. */
-export async function unlockWithPassword(config: LoadedConfig, passwordFile?: string): Promise<KeyMaterial> {
+export interface Unlocked {
+  readonly material: KeyMaterial;
+  /** True when this login registered the anchor key (an account enrolled before anchor keys). */
+  readonly registered: boolean;
+}
+
+/**
+ * Asks for the password and recovers the backup key from the vault. The login also makes sure the
+ * vault holds this key's anchor key (PROTOCOL.md: only a password login may set it), so an account
+ * enrolled before signed anchors gets one on its first restore, verify or `vault register-key`.
+ */
+export async function unlockWithPassword(config: LoadedConfig, passwordFile: string | undefined, log?: Logger): Promise<KeyMaterial> {
+  return (await unlockAndRegister(config, passwordFile, log, false)).material;
+}
+
+/** With `strict` false, a failed registration is a warning: it must not stop a restore. */
+export async function unlockAndRegister(config: LoadedConfig, passwordFile: string | undefined, log?: Logger, strict = true): Promise<Unlocked> {
   const settings = vaultSettings(config);
   const token = await readToken(settings);
   const password = await readPassword({ file: passwordFile, what: 'vault password' });
-  const { VaultClient } = await protocol();
-  const { backupKey } = await new VaultClient(settings.url).unlock(settings.account, token, password).catch(vaultFailure);
-  return deriveKeyMaterial(backupKey);
+  const { VaultClient, anchorPublicKey } = await protocol();
+  const client = new VaultClient(settings.url);
+  const { backupKey, sessionId } = await client.unlock(settings.account, token, password).catch(vaultFailure);
+  const material = deriveKeyMaterial(backupKey);
+  const mine = anchorPublicKey(material.anchorSigningKey);
+  let anchorKey: string | null;
+  try {
+    anchorKey = (await client.status(settings.account, token).catch(vaultFailure)).anchorKey;
+    if (anchorKey === mine) return { material, registered: false };
+    await client.setAnchorKey(settings.account, token, sessionId, mine).catch(vaultFailure);
+  } catch (err) {
+    if (strict) throw err;
+    log?.warn(`vault: could not register the anchor key (${(err as Error).message}); run coffer vault register-key later`);
+    return { material, registered: false };
+  }
+  if (anchorKey) log?.warn(`vault: the account's anchor key was not this backup key's; replaced it (its stored anchors are dropped)`);
+  else log?.info(`vault: registered this backup key's anchor key for ${settings.account}; backups can be anchored from now on`);
+  return { material, registered: true };
 }
 
-/** Records the newest verified backup of a source in the vault, MACed so the vault cannot forge it. */
-export async function updateAnchor(config: LoadedConfig, key: WriteOnlyKey, anchor: Omit<Anchor, 'mac' | 'keyId'>): Promise<void> {
+/** Records the newest verified backup of a source in the vault, signed so the vault can check it but not forge it. */
+export async function updateAnchor(config: LoadedConfig, key: WriteOnlyKey, anchor: Omit<Anchor, 'sig' | 'keyId'>): Promise<void> {
   const settings = vaultSettings(config);
+  if (!key.anchorSigningKey) {
+    throw new CofferError(
+      'KEY_CANNOT_SIGN_ANCHORS',
+      `the write-only key file ${config.key.file} predates signed anchors (no anchor-signing-key line), so the vault cannot anchor this backup; add the line with: coffer vault register-key --config ${config.configPath}`,
+      EXIT.failure,
+    );
+  }
   const token = await readToken(settings);
   const { VaultClient, signAnchor } = await protocol();
-  const signed = signAnchor(key.anchorMacKey, settings.account, { ...anchor, keyId: key.keyId });
+  const signed = signAnchor(key.anchorSigningKey, settings.account, { ...anchor, keyId: key.keyId });
   await new VaultClient(settings.url).putAnchor(settings.account, token, signed).catch(vaultFailure);
 }
 
 /** The vault's anchor for a source, checked with our key; undefined when there is none. */
-export async function fetchAnchor(config: LoadedConfig, key: WriteOnlyKey, source: string): Promise<Anchor | undefined> {
+export async function fetchAnchor(config: LoadedConfig, key: KeyMaterial, source: string): Promise<Anchor | undefined> {
   const settings = vaultSettings(config);
   const token = await readToken(settings);
-  const { VaultClient, verifyAnchor } = await protocol();
+  const { VaultClient, verifyAnchor, anchorPublicKey } = await protocol();
   const status = await new VaultClient(settings.url).status(settings.account, token).catch(vaultFailure);
   const anchor = status.anchors.find((a) => a.source === source);
-  if (anchor && !verifyAnchor(key.anchorMacKey, settings.account, anchor)) {
+  // Checked with the key derived from our own backup key, never the vault's copy: the vault cannot forge.
+  if (anchor && !verifyAnchor(anchorPublicKey(key.anchorSigningKey), settings.account, anchor)) {
     throw new CofferError('ANCHOR_FORGED', `vault: the freshness anchor for ${source} does not verify with this key: it was altered, or belongs to another account or key`, EXIT.failure);
   }
   return anchor;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,5 +128,104 @@ describe('coffer with the key vault', () => {
     const r = coffer(['init', '--config', 'coffer.yaml', '--vault'], { cwd: dir, env: { COFFER_PASSWORD_FILE: '' } });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('coffer: no new vault password: pass --password-file FILE or set COFFER_PASSWORD_FILE (passwords are never taken from the command line)');
+  });
+});
+
+describe('a token alone changes nothing (issue 14 item 2)', () => {
+  it('with only the access token, forged anchors are refused, and backup, restore and verify still succeed', async () => {
+    const { dir, account } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    // The attacker holds the token file, nothing else: no password, no key file.
+    const token = readFileSync(join(dir, 'vault-token'), 'utf8').trim();
+    const anchored = (await (await fetch(`${vaultUrl}/v1/status`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ account }) })).json()) as { anchors: Record<string, unknown>[] };
+    const real = anchored.anchors[0]!;
+    const huge = Number.MAX_SAFE_INTEGER;
+    const forged = [
+      { ...real, generation: huge },
+      { ...real, generation: huge, sig: '0'.repeat(128) },
+      { ...real, generation: huge, sig: undefined, mac: 'a'.repeat(64) },
+      { ...real, backupId: 'forged', generation: 2 },
+      { ...real, generation: huge, sha256: 'f'.repeat(64) },
+    ];
+    for (const anchor of forged) {
+      const res = await fetch(`${vaultUrl}/v1/anchor`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ account, anchor }) });
+      expect(res.status, JSON.stringify(anchor)).toBe(400);
+    }
+    writeFileSync(join(dir, 'chat', 'msgstore.db'), 'after the attack');
+    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(backup.code, backup.stderr).toBe(0);
+    const status = coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(status.stdout).toMatch(/chats: generation 2, backup \S+ \(verified\)/);
+    const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'msgstore.db'), 'utf8')).toBe('after the attack');
+    const verify = coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it('a write-only key file from before signed anchors: backups still work, the anchor update says how to fix it, register-key fixes it', () => {
+    const { dir } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    const keyFile = join(dir, 'coffer.key');
+    const current = readFileSync(keyFile, 'utf8');
+    expect(current).toMatch(/^anchor-signing-key: /m);
+    writeFileSync(keyFile, current.replace(/^anchor-signing-key: .*$/m, `anchor-mac-key: ${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`), { mode: 0o600 });
+    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toContain('was made, but the vault\'s freshness anchor was not updated');
+    expect(backup.stderr).toContain('predates signed anchors (no anchor-signing-key line)');
+    expect(backup.stderr).toContain('coffer vault register-key --config');
+    expect(listJson(dir)).toHaveLength(1);
+    const register = coffer(['vault', 'register-key', '--config', 'coffer.yaml', '--password-file', 'pw'], { cwd: dir });
+    expect(register.code, register.stderr).toBe(0);
+    expect(register.stderr).toContain('added the anchor-signing key to');
+    expect(readFileSync(keyFile, 'utf8')).toBe(current);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir }).stdout).toMatch(/chats: generation 2, backup \S+ \(verified\)/);
+  });
+});
+
+describe('vault URL', () => {
+  it('a URL with a user name or password is a configuration error that does not repeat them', () => {
+    const { dir } = vaultWorkspace();
+    const yaml = join(dir, 'coffer.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(`url: "${vaultUrl}"`, 'url: "https://alice:hunter2secret@vault.example"'));
+    const r = coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/coffer\.yaml:\d+: key\.vault\.url: must not contain a user name or password \(the access token belongs in tokenFile\)/);
+    expect(r.stderr).not.toContain('hunter2secret');
+    expect(r.stderr).not.toContain('alice');
+  });
+});
+
+describe('an account enrolled before signed anchors (upgrade path)', () => {
+  it('its backups say how to register the anchor key; a password login registers it and drops a poisoned old anchor', () => {
+    const { dir, account } = vaultWorkspace();
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    // As an old vault left it: no anchor key, and an old-format anchor a token holder poisoned.
+    const sql = `UPDATE accounts SET anchor_key = NULL WHERE account = '${account}';
+      INSERT INTO anchors (account, source, generation, body) VALUES ('${account}', 'chats', 9007199254740991,
+        '{"source":"chats","backupId":"x","generation":9007199254740991,"sha256":"${'f'.repeat(64)}","keyId":"0000000000000000","mac":"${'a'.repeat(64)}"}');`;
+    const edit = spawnSync(process.execPath, ['-e', `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec(process.argv[2]); db.close();`, join(vaultDir, 'vault.db'), sql], {
+      cwd: new URL('../../vault', import.meta.url).pathname,
+      encoding: 'utf8',
+    });
+    expect(edit.status, edit.stderr).toBe(0);
+    const status = coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(status.stdout).toContain('no anchor key registered: backups cannot be anchored until you run `coffer vault register-key`');
+    const backup = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toContain('this account has no anchor key yet: log in once with the password (coffer vault register-key) to register it');
+    // restore/verify --vault log in with the password, and so register the key on the way.
+    const verify = coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stderr).toContain('registered this backup key\'s anchor key');
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['vault', 'status', '--config', 'coffer.yaml'], { cwd: dir }).stdout).toMatch(/chats: generation 2, backup \S+ \(verified\)/);
+    const again = coffer(['vault', 'register-key', '--config', 'coffer.yaml', '--password-file', 'pw'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('the anchor key was already registered');
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
 import { Command, CommanderError } from 'commander';
@@ -25,9 +25,9 @@ program
       ...config.rateLimits,
       log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
     });
-    const server = config.tls
-      ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, (req, res) => void handler(req, res))
-      : createHttpServer((req, res) => void handler(req, res));
+    // The handler never rejects; the catch is a last guard so that no request can end the process.
+    const serve = (req: IncomingMessage, res: ServerResponse) => void handler(req, res).catch(() => res.destroy());
+    const server = config.tls ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, serve) : createHttpServer(serve);
     // Keep idle connections longer than clients pause between messages (Node's default is 5 s): a
     // client must never see its socket closed under it, since it cannot safely resend a login.
     server.keepAliveTimeout = 65_000;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as opaque from '@serenity-kit/opaque';
 import { VaultClient, VaultError } from '@coffer/vault-protocol';
 import { describe, expect, it } from 'vitest';
+import { HOSTILE_ROUTES, rawRequest } from './harness.js';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const KEY = new Uint8Array(32).fill(5);
@@ -86,6 +87,37 @@ describe('coffer-vault CLI', () => {
       const missing = spawnSync(process.execPath, [CLI, 'token', 'issue', 'nobody', '--config', 'vault.yaml'], { cwd: dir, encoding: 'utf8' });
       expect(missing.status).toBe(2);
       expect(missing.stderr.trim()).toBe('coffer-vault: no account "nobody" in this vault');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('hostile requests to the built server: prototype names are 404, garbage is 4xx, the process keeps serving', async () => {
+    const dir = setup();
+    const { child, url } = await serve(dir);
+    try {
+      for (const route of [...HOSTILE_ROUTES, 'status', 'anchor', 'enroll/finish']) {
+        for (const body of ['{}', 'not json', '['.repeat(60_000), Buffer.from([0xff, 0xfe, 0x00, 0x80])]) {
+          const r = await rawRequest(url, 'POST', `/v1/${encodeURI(route)}`, body);
+          expect(r.http >= 400 && r.http < 500, `${r.http} for /v1/${route.slice(0, 40)}`).toBe(true);
+        }
+      }
+      for (const route of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+        expect(await rawRequest(url, 'POST', `/v1/${route}`, '{}')).toEqual({ http: 404, body: '{"status":"NOT_FOUND","message":"no such route"}' });
+      }
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('vault.db and its WAL and shared-memory files are 0600', async () => {
+    const dir = setup();
+    const { child, url } = await serve(dir);
+    try {
+      await new VaultClient(url).enroll('modes', 'pw', KEY, '0011223344556677');
+      for (const f of ['vault.db', 'vault.db-wal', 'vault.db-shm']) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
     } finally {
       child.kill('SIGTERM');
     }

@@ -7,12 +7,12 @@ const anchor = (generation: number, source = 'chats') => ({
   generation,
   sha256: 'a'.repeat(64),
   keyId: '0123456789abcdef',
-  mac: 'b'.repeat(64),
+  sig: 'b'.repeat(128),
 });
 
 let n = 0;
 const account = () => `acct-${Date.now()}-${++n}`;
-const row = (name: string, maxAttempts = 10) => ({ account: name, record: 'record', escrow: 'escrow', keyId: '0123456789abcdef', maxAttempts, tokenHash: 'h'.repeat(64) });
+const row = (name: string, maxAttempts = 10) => ({ account: name, record: 'record', escrow: 'escrow', keyId: '0123456789abcdef', maxAttempts, tokenHash: 'h'.repeat(64), anchorKey: 'k'.repeat(43) });
 
 /** One conformance suite for every VaultStore: the semantics the server relies on. */
 export function runStoreSuite(label: string, open: () => Promise<VaultStore>): void {
@@ -89,6 +89,21 @@ export function runStoreSuite(label: string, open: () => Promise<VaultStore>): v
         ['chats', 3],
         ['photos', 1],
       ]);
+    });
+
+    it('a new anchor key drops the anchors (none verify under it); the same key keeps them', async () => {
+      const s = await open();
+      const a = account();
+      await s.createAccount({ ...row(a), anchorKey: null });
+      expect((await s.getAccount(a))?.anchorKey).toBeNull();
+      await s.putAnchor(a, anchor(7));
+      expect(await s.setAnchorKey(a, 'x'.repeat(43))).toBe(true);
+      expect((await s.getAccount(a))?.anchorKey).toBe('x'.repeat(43));
+      expect(await s.anchors(a)).toEqual([]);
+      await s.putAnchor(a, anchor(2));
+      expect(await s.setAnchorKey(a, 'x'.repeat(43))).toBe(true);
+      expect((await s.anchors(a)).map((x) => x.generation)).toEqual([2]);
+      expect(await s.setAnchorKey('nobody', 'x'.repeat(43))).toBe(false);
     });
   });
 }

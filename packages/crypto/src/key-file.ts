@@ -25,7 +25,7 @@ export function formatWriteOnlyKeyFile(key: WriteOnlyKey): string {
     `key-id: ${key.keyId}`,
     `recipient: ${encodeRecipient(key.recipient)}`,
     `metadata-mac-key: ${b64encode(key.metadataMacKey)}`,
-    `anchor-mac-key: ${b64encode(key.anchorMacKey)}`,
+    ...(key.anchorSigningKey ? [`anchor-signing-key: ${b64encode(key.anchorSigningKey)}`] : []),
     ...(key.chunkKeys
       ? [
           `chunk-id-key: ${b64encode(key.chunkKeys.chunkId)}`,
@@ -82,11 +82,17 @@ export function parseKeyFile(text: string): LoadedKey {
     if (!/^[0-9a-f]{16}$/.test(keyId)) throw invalidKey('write-only key file: key-id is missing or malformed');
     const recipient = decodeRecipient(fields.get('recipient') ?? '');
     const metadataMacKey = b64decode(fields.get('metadata-mac-key') ?? '');
-    const anchorMacKey = b64decode(fields.get('anchor-mac-key') ?? '');
     if (metadataMacKey?.length !== 32) throw invalidKey('write-only key file: metadata-mac-key is missing or malformed');
-    if (anchorMacKey?.length !== 32) throw invalidKey('write-only key file: anchor-mac-key is missing or malformed');
+    // SPEC §2: an older file has an (ignored) anchor-mac-key line and no anchor-signing-key; it still
+    // makes backups, and the vault-mode anchor update says how to add the line. Likewise a file
+    // without chunk keys still makes single-file backups.
+    let anchorSigningKey: Uint8Array | undefined;
+    if (fields.has('anchor-signing-key')) {
+      anchorSigningKey = b64decode(fields.get('anchor-signing-key')!) ?? undefined;
+      if (anchorSigningKey?.length !== 32) throw invalidKey('write-only key file: anchor-signing-key is malformed');
+    }
     const chunkKeys = parseChunkKeys(fields);
-    return { kind: 'write-only', material: chunkKeys ? { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } : { keyId, recipient, metadataMacKey, anchorMacKey } };
+    return { kind: 'write-only', material: { keyId, recipient, metadataMacKey, ...(anchorSigningKey ? { anchorSigningKey } : {}), ...(chunkKeys ? { chunkKeys } : {}) } };
   }
   // A bare 64-digit key (as printed by `coffer init`) is accepted too.
   if (lines.length === 1) {

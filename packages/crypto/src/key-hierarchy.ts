@@ -9,7 +9,9 @@ export const LABELS = {
   keyId: 'coffer/v1/key-id',
   x25519Identity: 'coffer/v1/x25519-identity',
   metadataMac: 'coffer/v1/metadata-mac',
+  /** Retired (HMAC anchors): never derived again, never reused. */
   anchorMac: 'coffer/v1/anchor-mac',
+  anchorSigning: 'coffer/v1/anchor-signing',
   chunkId: 'coffer/v2/chunk-id',
   chunkerGear: 'coffer/v2/chunker-gear',
   sourceId: 'coffer/v2/source-id',
@@ -30,7 +32,12 @@ export interface WriteOnlyKey {
   /** X25519 public key of the derived age identity. */
   readonly recipient: Uint8Array;
   readonly metadataMacKey: Uint8Array;
-  readonly anchorMacKey: Uint8Array;
+  /**
+   * Ed25519 seed that signs freshness anchors for the vault. Absent in write-only key files written
+   * before signed anchors: such a file still makes backups but cannot anchor them (SPEC §2).
+   */
+  readonly anchorSigningKey?: Uint8Array;
+  /** The chunk keys (SPEC §2, §9–§13); absent in write-only key files from before chunked backups. */
   readonly chunkKeys?: ChunkKeys;
 }
 
@@ -39,6 +46,7 @@ export interface KeyMaterial extends WriteOnlyKey {
   readonly chunkKeys: ChunkKeys;
   /** X25519 secret scalar of the age identity. */
   readonly identity: Uint8Array;
+  readonly anchorSigningKey: Uint8Array;
 }
 
 function derive(key: Uint8Array, label: string, length: number): Uint8Array {
@@ -59,7 +67,7 @@ export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
     identity,
     recipient: x25519PublicKey(identity),
     metadataMacKey: derive(backupKey, LABELS.metadataMac, 32),
-    anchorMacKey: derive(backupKey, LABELS.anchorMac, 32),
+    anchorSigningKey: derive(backupKey, LABELS.anchorSigning, 32),
     chunkKeys: {
       chunkId: derive(backupKey, LABELS.chunkId, 32),
       gear: derive(backupKey, LABELS.chunkerGear, 32),
@@ -71,6 +79,6 @@ export function deriveKeyMaterial(backupKey: Uint8Array): KeyMaterial {
 
 /** Drops the identity: the result can make backups but not read them. */
 export function toWriteOnly(material: WriteOnlyKey): WriteOnlyKey {
-  const { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } = material;
-  return chunkKeys ? { keyId, recipient, metadataMacKey, anchorMacKey, chunkKeys } : { keyId, recipient, metadataMacKey, anchorMacKey };
+  const { keyId, recipient, metadataMacKey, anchorSigningKey, chunkKeys } = material;
+  return { keyId, recipient, metadataMacKey, ...(anchorSigningKey ? { anchorSigningKey } : {}), ...(chunkKeys ? { chunkKeys } : {}) };
 }

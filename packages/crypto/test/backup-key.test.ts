@@ -55,7 +55,7 @@ describe('backup key', () => {
 
   it('derives distinct subkeys for every label', () => {
     const m = deriveKeyMaterial(generateBackupKey());
-    const all = [m.identity, m.metadataMacKey, m.anchorMacKey, m.recipient, ...Object.values(m.chunkKeys)].map((b) => Buffer.from(b).toString('hex'));
+    const all = [m.identity, m.metadataMacKey, m.anchorSigningKey, m.recipient, ...Object.values(m.chunkKeys)].map((b) => Buffer.from(b).toString('hex'));
     expect(new Set(all).size).toBe(8);
   });
 
@@ -98,6 +98,20 @@ describe('key files', () => {
     expect(parsed.material.keyId).toBe(m.keyId);
     const partial = text.split('\n').filter((l) => !l.startsWith('refs-mac-key:')).join('\n');
     expect(() => parseKeyFile(partial)).toThrow(/refs-mac-key is missing or malformed/);
+  });
+
+  it('the write-only key carries the anchor-signing seed; a file from before signed anchors still parses without it', () => {
+    const m = deriveKeyMaterial(generateBackupKey());
+    const text = formatWriteOnlyKeyFile(toWriteOnly(m));
+    expect(text).toContain(`anchor-signing-key: ${Buffer.from(m.anchorSigningKey).toString('base64').replace(/=+$/, '')}`);
+    expect(text).not.toContain('anchor-mac-key');
+    // The old format: an anchor-mac-key line (ignored) instead of anchor-signing-key.
+    const old = text.replace(/^anchor-signing-key: .*$/m, `anchor-mac-key: ${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`);
+    const parsed = parseKeyFile(old);
+    expect(parsed.kind).toBe('write-only');
+    expect(parsed.material.anchorSigningKey).toBeUndefined();
+    expect(parsed.material.metadataMacKey).toEqual(m.metadataMacKey);
+    expect(() => parseKeyFile(text.replace(/^(anchor-signing-key: ).*$/m, '$1AAAA'))).toThrowError(/anchor-signing-key is malformed/);
   });
 
   it('accepts a bare 64-digit key', () => {

@@ -99,7 +99,15 @@ export const configSchema = z.strictObject({
     /** Password-protected escrow of the backup key, and freshness anchors (coffer-vault). */
     vault: z
       .strictObject({
-        url: z.url(),
+        // Why: credentials in the URL would end up in logs and error messages; the token has its own 0600 file.
+        url: z.url().refine((u) => {
+          try {
+            const parsed = new URL(u);
+            return !parsed.username && !parsed.password;
+          } catch {
+            return true; // z.url() reports it
+          }
+        }, 'must not contain a user name or password (the access token belongs in tokenFile)'),
         account: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'use 1-64 lowercase letters, digits, ".", "_" or "-"'),
         /** The account's access token (mode 0600), written by `coffer init --vault`. */
         tokenFile: z.string().min(1),

@@ -17,7 +17,8 @@ export class PostgresStore implements VaultStore {
           locked BOOLEAN NOT NULL DEFAULT FALSE, token_hash TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS anchors (
           account TEXT NOT NULL, source TEXT NOT NULL, generation BIGINT NOT NULL, body TEXT NOT NULL,
-          PRIMARY KEY (account, source));`,
+          PRIMARY KEY (account, source));
+         ALTER TABLE accounts ADD COLUMN IF NOT EXISTS anchor_key TEXT;`,
       )
       .then(() => undefined);
   }
@@ -28,25 +29,26 @@ export class PostgresStore implements VaultStore {
   }
 
   async createAccount(row: Omit<AccountRow, 'attempts' | 'locked'>): Promise<boolean> {
-    const r = await this.q('INSERT INTO accounts (account, record, escrow, key_id, max_attempts, token_hash) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account) DO NOTHING', [
+    const r = await this.q('INSERT INTO accounts (account, record, escrow, key_id, max_attempts, token_hash, anchor_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account) DO NOTHING', [
       row.account,
       row.record,
       row.escrow,
       row.keyId,
       row.maxAttempts,
       row.tokenHash,
+      row.anchorKey,
     ]);
     return r.rowCount === 1;
   }
 
   async getAccount(account: string): Promise<AccountRow | null> {
-    const r = await this.q<{ account: string; record: string | null; escrow: string | null; key_id: string; max_attempts: number; attempts: number; locked: boolean; token_hash: string }>(
+    const r = await this.q<{ account: string; record: string | null; escrow: string | null; key_id: string; max_attempts: number; attempts: number; locked: boolean; token_hash: string; anchor_key: string | null }>(
       'SELECT * FROM accounts WHERE account = $1',
       [account],
     );
     const row = r.rows[0];
     return row
-      ? { account: row.account, record: row.record, escrow: row.escrow, keyId: row.key_id, maxAttempts: row.max_attempts, attempts: row.attempts, locked: row.locked, tokenHash: row.token_hash }
+      ? { account: row.account, record: row.record, escrow: row.escrow, keyId: row.key_id, maxAttempts: row.max_attempts, attempts: row.attempts, locked: row.locked, tokenHash: row.token_hash, anchorKey: row.anchor_key }
       : null;
   }
 
@@ -77,6 +79,27 @@ export class PostgresStore implements VaultStore {
 
   async setTokenHash(account: string, tokenHash: string): Promise<boolean> {
     return (await this.q('UPDATE accounts SET token_hash = $2 WHERE account = $1', [account, tokenHash])).rowCount === 1;
+  }
+
+  async setAnchorKey(account: string, anchorKey: string): Promise<boolean> {
+    await this.ready;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await client.query<{ anchor_key: string | null }>('SELECT anchor_key FROM accounts WHERE account = $1 FOR UPDATE', [account]);
+      const row = r.rows[0];
+      if (row && row.anchor_key !== anchorKey) {
+        await client.query('UPDATE accounts SET anchor_key = $2 WHERE account = $1', [account, anchorKey]);
+        await client.query('DELETE FROM anchors WHERE account = $1', [account]);
+      }
+      await client.query('COMMIT');
+      return row !== undefined;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async putAnchor(account: string, anchor: Anchor): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Anchor } from '@coffer/vault-protocol';
 import type { AccountRow, VaultStore } from './store.js';
@@ -11,6 +12,7 @@ interface Row {
   attempts: number;
   locked: number;
   token_hash: string;
+  anchor_key: string | null;
 }
 
 const toAccount = (r: Row): AccountRow => ({
@@ -22,13 +24,26 @@ const toAccount = (r: Row): AccountRow => ({
   attempts: r.attempts,
   locked: r.locked === 1,
   tokenHash: r.token_hash,
+  anchorKey: r.anchor_key,
 });
+
+/**
+ * The database holds escrows, records and token hashes: it and its WAL/shared-memory files are the
+ * owner's only (0600), like the secrets file. SQLite gives -wal and -shm the main file's mode; files
+ * left more open by an older version are tightened at start.
+ */
+function ownerOnly(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
 
 /** The embedded default. One writer at a time (SQLite's lock) makes the attempt counter atomic. */
 export class SqliteStore implements VaultStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
+    ownerOnly(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL'); // an attempt is counted durably before we answer
@@ -42,12 +57,15 @@ export class SqliteStore implements VaultStore {
       CREATE TABLE IF NOT EXISTS anchors (
         account TEXT NOT NULL, source TEXT NOT NULL, generation INTEGER NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (account, source));`);
+    // Databases made before anchor keys: add the column (NULL: the owner registers it on next login).
+    const columns = this.db.prepare('PRAGMA table_info(accounts)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'anchor_key')) this.db.exec('ALTER TABLE accounts ADD COLUMN anchor_key TEXT');
   }
 
   async createAccount(row: Omit<AccountRow, 'attempts' | 'locked'>): Promise<boolean> {
     const r = this.db
-      .prepare('INSERT INTO accounts (account, record, escrow, key_id, max_attempts, token_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account) DO NOTHING')
-      .run(row.account, row.record, row.escrow, row.keyId, row.maxAttempts, row.tokenHash);
+      .prepare('INSERT INTO accounts (account, record, escrow, key_id, max_attempts, token_hash, anchor_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account) DO NOTHING')
+      .run(row.account, row.record, row.escrow, row.keyId, row.maxAttempts, row.tokenHash, row.anchorKey);
     return r.changes === 1;
   }
 
@@ -81,6 +99,18 @@ export class SqliteStore implements VaultStore {
 
   async setTokenHash(account: string, tokenHash: string): Promise<boolean> {
     return this.db.prepare('UPDATE accounts SET token_hash = ? WHERE account = ?').run(tokenHash, account).changes === 1;
+  }
+
+  async setAnchorKey(account: string, anchorKey: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('SELECT anchor_key FROM accounts WHERE account = ?').get(account) as { anchor_key: string | null } | undefined;
+      if (!r) return false;
+      if (r.anchor_key !== anchorKey) {
+        this.db.prepare('UPDATE accounts SET anchor_key = ? WHERE account = ?').run(anchorKey, account);
+        this.db.prepare('DELETE FROM anchors WHERE account = ?').run(account);
+      }
+      return true;
+    })();
   }
 
   async putAnchor(account: string, anchor: Anchor): Promise<boolean> {

@@ -11,6 +11,8 @@ export interface AccountRow {
   readonly attempts: number;
   readonly locked: boolean;
   readonly tokenHash: string;
+  /** The Ed25519 anchor key (base64url); null for accounts enrolled before anchor keys. */
+  readonly anchorKey: string | null;
 }
 
 /**
@@ -33,6 +35,11 @@ export interface VaultStore {
   /** Replaces record and escrow together (password change); MUST NOT apply to a locked account. */
   replaceCredentials(account: string, record: string, escrow: string): Promise<boolean>;
   setTokenHash(account: string, tokenHash: string): Promise<boolean>;
+  /**
+   * Sets the anchor key; when it differs from the stored one, MUST delete the account's anchors in
+   * the same transaction (none can verify under the new key). Returns false for an unknown account.
+   */
+  setAnchorKey(account: string, anchorKey: string): Promise<boolean>;
   /** Stores a source's anchor; MUST refuse (return false) one older than the stored generation. */
   putAnchor(account: string, anchor: Anchor): Promise<boolean>;
   anchors(account: string): Promise<Anchor[]>;
