@@ -74,14 +74,14 @@ afterAll(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-function setup(algorithm: ChecksumAlgorithm | 'none') {
+function setup(algorithm: ChecksumAlgorithm | 'none', format: 'single' | 'chunked' = 'single') {
   const root = mkdtempSync(join(tmpdir(), 'coffer-verify-'));
   roots.push(root);
   mkdirSync(join(root, 'chat'));
   writeFileSync(join(root, 'chat', 'msgstore.db'), randomBytes(300_000));
   const source: SourceConfig = { name: 'chats', path: join(root, 'chat'), exclude: [], compression: 'none' };
   const backend = new DamagingBackend(new MemoryBackend(), algorithm);
-  const destination: Destination = { name: 'flaky', config: { name: 'flaky', type: 'local', path: root, format: 'single', chunker: { minKiB: 256, avgKiB: 1024, maxKiB: 4096 } }, backend, cleanup: async () => 0 };
+  const destination: Destination = { name: 'flaky', config: { name: 'flaky', type: 'local', path: root, format, chunker: { minKiB: 16, avgKiB: 64, maxKiB: 256 } }, backend, cleanup: async () => 0 };
   const key = toWriteOnly(deriveKeyMaterial(generateBackupKey()));
   let generation = 0;
   const backup = async () => {
@@ -131,4 +131,21 @@ describe('upload verification', () => {
     expect(second.destinations[0]).toMatchObject({ ok: false, error: expect.stringMatching(/^destination flaky: upload verification failed: provider stored 150000 bytes, \d+ were sent$/) });
     expect(await stored()).toEqual([`coffer/chats/${first.backupId}.age`]);
   });
+
+  it.each<ChecksumAlgorithm | 'none'>(['crc32', 'md5', 'none'])(
+    'chunked, with a %s provider checksum: a chunk damaged on the way fails the run before any manifest, is removed, and the previous backup keeps every chunk',
+    async (algorithm) => {
+      const { backend, backup, stored } = setup(algorithm, 'chunked');
+      const first = await backup();
+      expect(first.destinations[0]).toMatchObject({ ok: true });
+      const before = (await stored()).sort();
+      expect(before.filter((k) => k.endsWith('.refs'))).toHaveLength(1);
+      writeFileSync(join(roots.at(-1)!, 'chat', 'msgstore.db'), randomBytes(300_000));
+      backend.damage = { kind: 'flip', at: 1_000 }; // every object: the first new chunk fails
+      const second = await backup();
+      const expected = algorithm === 'none' ? 'the object read back differs from the bytes sent' : `provider ${algorithm} differs from the bytes sent`;
+      expect(second.destinations[0]).toMatchObject({ ok: false, error: expect.stringContaining(expected) });
+      expect((await stored()).sort()).toEqual(before);
+    },
+  );
 });
