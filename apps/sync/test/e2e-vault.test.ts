@@ -25,9 +25,9 @@ afterAll(() => {
 });
 
 let n = 0;
-function vaultWorkspace(retention = 'retention: { keepLast: 1 }') {
+function vaultWorkspace(retention = 'retention: { keepLast: 1 }', destinations?: string[]) {
   const account = `e2e-${process.pid}-${++n}`;
-  const dir = workspace({ retention, extra: '' });
+  const dir = workspace({ retention, extra: '', destinations });
   const yaml = join(dir, 'coffer.yaml');
   const text = readFileSync(yaml, 'utf8').replace('  file: ./coffer.key', `  file: ./coffer.key\n  vault: { url: "${vaultUrl}", account: ${account}, tokenFile: ./vault-token, maxAttempts: 3 }`);
   writeFileSync(yaml, text);
@@ -95,6 +95,24 @@ describe('coffer with the key vault', () => {
     }
     expect(existsSync(join(dir, 'out'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('coffer-restore'))).toEqual([]);
+  });
+
+  it('a chunked destination that drops the newest manifest is refused too (rollback)', () => {
+    const { dir } = vaultWorkspace('retention: { keepLast: 2 }', ['  - { name: disk, type: local, path: ./backups, format: chunked }']);
+    expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, 'chat', 'msgstore.db'), 'newer messages');
+    const second = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const newest = listJson(dir).find((b) => b.generation === 2)!;
+    const folder = join(dir, 'backups', 'coffer', readdirSync(join(dir, 'backups', 'coffer'))[0]!, 'backups');
+    unlinkSync(join(folder, `${newest.id}.age`));
+    for (const cmd of [['restore', '--to', 'out'], ['verify']]) {
+      const r = coffer([...cmd, '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/rollback refused: storage offers backups of chats up to generation 1, but the vault anchors generation 2/);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('a backup made with another account’s key is refused', () => {
