@@ -59,6 +59,10 @@ describe('chunked backups', () => {
     expect(refs).toBe(manifest!.replace(/\.age$/, '.refs'));
     const listed = readFileSync(join(sourceFolder(dir), 'backups', refs!), 'utf8').split('\n').filter((l) => l.startsWith('chunk ')).map((l) => `${l.slice(6)}.age`);
     expect(chunkFiles(dir)).toEqual(listed.sort());
+    // list --json: how many objects the backup is, and what making it sent.
+    const [row] = listJson(dir) as unknown as { format: string; objects: number; uploaded: number }[];
+    expect(row).toMatchObject({ format: 'chunked', objects: listed.length + 2 });
+    expect(Math.abs(row!.uploaded - secondUpload.sent)).toBeLessThan(secondUpload.sent * 0.01);
 
     // Nothing changed: nothing but the manifest and its list is sent.
     const third = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });

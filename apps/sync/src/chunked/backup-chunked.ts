@@ -57,7 +57,8 @@ export async function storeManifest(
   signal?: AbortSignal,
 ): Promise<void> {
   const { destination } = sink;
-  const refs = encodeRefs(key.chunkKeys!, { keyId: key.keyId, sourceId: layout.sourceId, backupId: metadata.backupId, generation: metadata.generation }, entries.map((e) => e.id));
+  const subject = { keyId: key.keyId, sourceId: layout.sourceId, backupId: metadata.backupId, generation: metadata.generation };
+  const refs = encodeRefs(key.chunkKeys!, subject, entries.map((e) => e.id), sink.uploadedBytes + manifest.length);
   await putVerified(destination, layout.refs(metadata.backupId), refs, signal);
   await putVerified(destination, layout.manifest(metadata.backupId), manifest, signal);
   const header = await destination.backend.get(layout.manifest(metadata.backupId), { range: { start: 0, end: 64 * 1024 } });

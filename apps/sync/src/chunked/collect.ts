@@ -29,7 +29,7 @@ export async function collectGarbage(destination: Destination, key: WriteOnlyKey
       continue;
     }
     try {
-      refs.set(backupId, parseRefs(keys, await readObject(destination, layout.refs(backupId)), { keyId: key.keyId, sourceId: layout.sourceId, backupId }));
+      refs.set(backupId, parseRefs(keys, await readObject(destination, layout.refs(backupId)), { keyId: key.keyId, sourceId: layout.sourceId, backupId }).ids);
     } catch (err) {
       if (isStorageError(err, 'NOT_FOUND')) continue;
       if ((err as { code?: string }).code !== 'CORRUPTED') throw err;

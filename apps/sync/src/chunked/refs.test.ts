@@ -8,14 +8,14 @@ const id = (c: string) => c.repeat(64);
 
 describe('reference lists (SPEC §11)', () => {
   it('list each chunk id once, in ascending order, and read back', () => {
-    const bytes = encodeRefs(keys, subject, [id('b'), id('a'), id('b')]);
-    expect(bytes.toString()).toMatch(/^coffer-refs 2\nkey-id 0123456789abcdef\nsource-id s1{32}\nbackup-id 20261204T120000Z-abcd\ngeneration 7\nchunk a{64}\nchunk b{64}\nmac [0-9a-f]{64}\n$/);
-    expect(parseRefs(keys, bytes, subject)).toEqual([id('a'), id('b')]);
-    expect(parseRefs(keys, encodeRefs(keys, subject, []), subject)).toEqual([]);
+    const bytes = encodeRefs(keys, subject, [id('b'), id('a'), id('b')], 12_345);
+    expect(bytes.toString()).toMatch(/^coffer-refs 2\nkey-id 0123456789abcdef\nsource-id s1{32}\nbackup-id 20261204T120000Z-abcd\ngeneration 7\nuploaded 12345\nchunk a{64}\nchunk b{64}\nmac [0-9a-f]{64}\n$/);
+    expect(parseRefs(keys, bytes, subject)).toEqual({ ids: [id('a'), id('b')], uploaded: 12_345 });
+    expect(parseRefs(keys, encodeRefs(keys, subject, [], 0), subject)).toEqual({ ids: [], uploaded: 0 });
   });
 
   it('refuses a list that was edited, moved to another backup, or made with another key', () => {
-    const bytes = encodeRefs(keys, subject, [id('a'), id('b')]);
+    const bytes = encodeRefs(keys, subject, [id('a'), id('b')], 1);
     const dropped = Buffer.from(bytes.toString().replace(`chunk ${id('b')}\n`, ''));
     expect(() => parseRefs(keys, dropped, subject)).toThrow(/wrong MAC/);
     for (const other of [{ backupId: 'another' }, { generation: 8 }, { sourceId: `s${'2'.repeat(32)}` }, { keyId: 'fedcba9876543210' }]) {

@@ -1,4 +1,9 @@
-import { readCatalog } from '../catalog.js';
+import type { WriteOnlyKey } from '@coffer/crypto';
+import { readCatalog, type BackupRecord } from '../catalog.js';
+import { chunkedLayout } from '../chunked/layout.js';
+import { readObject } from '../chunked/read-object.js';
+import { parseRefs } from '../chunked/refs.js';
+import type { Destination } from '../destinations.js';
 import { loadKey } from '../keys.js';
 import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
 
@@ -14,14 +19,14 @@ export async function listCommand(options: GlobalOptions & { config?: string; de
         const why = { WRONG_KEY: 'made with another key', CORRUPTED: 'damaged or tampered with', MISPLACED: 'stored under the wrong name' }[p.problem];
         ctx.log.warn(`destination ${p.destination}: ${p.objectKey}: ${why}; ignored`);
       }
-      rows.push(...backups);
+      for (const b of backups) rows.push({ ...b, ...(await sizes(destination, key.material, b)) });
     } catch (err) {
       failed = true;
       ctx.log.error(`destination ${destination.name}: ${(err as Error).message}`);
     }
   }
   if (options.json) {
-    const out = rows.map((b) => ({ id: b.backupId, source: b.source, destination: b.destination, createdAt: b.createdAt, generation: b.generation, size: b.size, keyId: b.keyId }));
+    const out = rows.map((b) => ({ id: b.backupId, source: b.source, destination: b.destination, createdAt: b.createdAt, generation: b.generation, size: b.size, keyId: b.keyId, format: b.format === 2 ? 'chunked' : 'single', objects: b.objects, uploaded: b.uploaded }));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else if (rows.length === 0) {
     process.stdout.write('no backups\n');
@@ -32,4 +37,20 @@ export async function listCommand(options: GlobalOptions & { config?: string; de
     process.stdout.write(`${table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`);
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * How many objects a backup is, and the bytes making it sent: a single-file backup is one object
+ * sent whole; a chunked one says both in its reference list (SPEC §11), or null if that does not verify.
+ */
+async function sizes(destination: Destination, key: WriteOnlyKey, b: BackupRecord): Promise<{ objects: number | null; uploaded: number | null }> {
+  if (b.format !== 2) return { objects: 1, uploaded: b.size };
+  if (!key.chunkKeys) return { objects: null, uploaded: null };
+  const layout = chunkedLayout(key.chunkKeys, b.source);
+  try {
+    const refs = parseRefs(key.chunkKeys, await readObject(destination, layout.refs(b.backupId)), { keyId: b.keyId, sourceId: layout.sourceId, backupId: b.backupId, generation: b.generation });
+    return { objects: refs.ids.length + 2, uploaded: refs.uploaded };
+  } catch {
+    return { objects: null, uploaded: null };
+  }
 }
