@@ -53,7 +53,7 @@ async function readBackup<T>(
 /** The key, the candidates best first, and the freshness check (vault mode) for restore and verify. */
 async function prepare(which: string, options: ReadOptions) {
   const ctx = contextFor(options.config, options);
-  const key = options.vault ? await unlockWithPassword(ctx.config, options.passwordFile) : await loadReadingKey(options.keyFile ?? ctx.config.key.file);
+  const key = options.vault ? await unlockWithPassword(ctx.config, options.passwordFile) : await loadReadingKey(options.keyFile ?? ctx.config.key.file, (m) => ctx.log.warn(m));
   const destinations = await destinationsFor(ctx, options.destination);
   let records = await candidates(destinations, key, which, options.source, ctx.log);
   let check: ((record: BackupRecord) => (sha256: string) => void) | undefined;

@@ -25,7 +25,7 @@ export interface RunOptions {
 /** One backup run over the configured sources. Returns true when every destination succeeded. */
 export async function runBackup(options: RunOptions): Promise<boolean> {
   const { config, log } = options;
-  const key = await loadKey(config.key.file);
+  const key = await loadKey(config.key.file, (m) => log.warn(m));
   const writeKey = toWriteOnly(key.material);
   const sources = options.onlySource ? config.sources.filter((s) => s.name === options.onlySource) : config.sources;
   if (options.onlySource && sources.length === 0) throw usageError(`no source named "${options.onlySource}" in ${config.configPath}`);
