@@ -74,7 +74,8 @@ const restore = program
   .argument('[id]', 'backup id, or "latest"', 'latest')
   .requiredOption('--config <file>', 'config file')
   .requiredOption('--to <dir>', 'where to restore')
-  .option('--force', 'replace a non-empty DIR');
+  .option('--force', 'replace a non-empty DIR')
+  .option('--keep-special-bits', 'restore setuid and setgid bits too (cleared by default: a backup could plant setuid programs)');
 withReadOptions(restore).action(run(lazy(() => import('./commands/restore.js'), (m) => m.restoreCommand)));
 
 const verify = program

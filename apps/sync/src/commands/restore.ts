@@ -79,7 +79,7 @@ async function firstThatWorks(
       return record;
     } catch (err) {
       lastError = err;
-      if (err instanceof CofferError && ['RESTORE_TARGET_NOT_EMPTY', 'SUBSTITUTED', 'UNSAFE_ARCHIVE'].includes(err.code)) throw err;
+      if (err instanceof CofferError && ['RESTORE_TARGET_NOT_EMPTY', 'SUBSTITUTED', 'UNSAFE_ARCHIVE', 'RESTORE_WRITE'].includes(err.code)) throw err;
       log.warn(`backup ${record.backupId} (generation ${record.generation}) on ${record.destination} failed: ${describeError(err)}`);
     }
   }
@@ -87,13 +87,13 @@ async function firstThatWorks(
   throw new CofferError('RESTORE_FAILED', `no ${which === 'latest' ? 'backup' : `copy of ${which}`} could be read in full: ${why}`, EXIT.failure, { cause: lastError });
 }
 
-export async function restoreCommand(which: string | undefined, options: ReadOptions & { to?: string; force?: boolean }): Promise<number> {
+export async function restoreCommand(which: string | undefined, options: ReadOptions & { to?: string; force?: boolean; keepSpecialBits?: boolean }): Promise<number> {
   if (!options.to) throw usageError('--to DIR is required');
   const { ctx, key, destinations, records, check } = await prepare(which ?? 'latest', options);
   const to = options.to;
   const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, (record) =>
     restoreInto(to, Boolean(options.force), async (temp) => {
-      await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log), check?.(record));
+      await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log, undefined, { keepSpecialBits: options.keepSpecialBits, shownAs: to }), check?.(record));
     }),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
