@@ -75,7 +75,8 @@ const restore = program
   .requiredOption('--config <file>', 'config file')
   .requiredOption('--to <dir>', 'where to restore')
   .option('--force', 'replace a non-empty DIR')
-  .option('--keep-special-bits', 'restore setuid and setgid bits too (cleared by default: a backup could plant setuid programs)');
+  .option('--keep-special-bits', 'restore setuid and setgid bits too (cleared by default: a backup could plant setuid programs)')
+  .option('--accept-older', 'for latest: restore an older backup if the newest cannot be read in full (a rollback; warned)');
 withReadOptions(restore).action(run(lazy(() => import('./commands/restore.js'), (m) => m.restoreCommand)));
 
 const verify = program
