@@ -120,7 +120,7 @@ export async function restoreCommand(
   const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, Boolean(options.acceptOlder), (record) =>
     restoreInto(to, Boolean(options.force), async (temp) => {
       await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log, undefined, { keepSpecialBits: options.keepSpecialBits, shownAs: to }), check?.(record));
-    }),
+    }, ctx.log),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
   return 0;
