@@ -74,7 +74,9 @@ const restore = program
   .argument('[id]', 'backup id, or "latest"', 'latest')
   .requiredOption('--config <file>', 'config file')
   .requiredOption('--to <dir>', 'where to restore')
-  .option('--force', 'replace a non-empty DIR');
+  .option('--force', 'replace a non-empty DIR')
+  .option('--keep-special-bits', 'restore setuid and setgid bits too (cleared by default: a backup could plant setuid programs)')
+  .option('--accept-older', 'for latest: restore an older backup if the newest cannot be read in full (a rollback; warned)');
 withReadOptions(restore).action(run(lazy(() => import('./commands/restore.js'), (m) => m.restoreCommand)));
 
 const verify = program
@@ -87,9 +89,11 @@ withReadOptions(verify).action(run(lazy(() => import('./commands/restore.js'), (
 const key = program.command('key').description('export keys');
 key
   .command('export-age')
-  .description('print the age identity derived from the backup key')
+  .description('print the age identity derived from the backup key (or write it to a 0600 file with --out)')
   .option('--key-file <file>', 'the backup key file')
   .option('--config <file>', 'use the config’s key file')
+  .option('--out <file>', 'write the identity to this new file, mode 0600, instead of printing it')
+  .option('--force', 'with --out: replace the file if it exists')
   .action(run(lazy(() => import('./commands/key.js'), (m) => m.exportAgeCommand)));
 key
   .command('write-only')

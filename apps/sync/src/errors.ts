@@ -1,3 +1,5 @@
+import { getSystemErrorMap } from 'node:util';
+
 /** An error meant for the person at the terminal: one line, no stack trace, a stable code. */
 export class CofferError extends Error {
   override readonly name = 'CofferError';
@@ -16,3 +18,6 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 export const configError = (message: string) => new CofferError('CONFIG', message, EXIT.usage);
 export const usageError = (message: string) => new CofferError('USAGE', message, EXIT.usage);
+
+/** A system call's failure as people read it: `no space left on device (ENOSPC)`. */
+export const systemErrorText = (err: NodeJS.ErrnoException): string => `${getSystemErrorMap().get(err.errno ?? 0)?.[1] ?? 'system error'} (${err.code})`;

@@ -2,7 +2,8 @@ import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CofferError, EXIT } from './errors.js';
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user's too). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

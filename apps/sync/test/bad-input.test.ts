@@ -146,7 +146,7 @@ describe('bad keys and damaged backups', () => {
     tar.entry({ name: '../pwned.txt' }, 'escaped');
     tar.finalize();
     await pipeline(Readable.from(tar), createEncryptStream({ key, metadata }), createWriteStream(file!));
-    expectRefused(dir, /the backup holds entries that would land outside the restore folder: \.\.\/pwned\.txt/);
+    expectRefused(dir, /the backup holds an entry that would land outside the restore folder: "\.\.\/pwned\.txt"/);
     expect(existsSync(join(dir, 'pwned.txt'))).toBe(false);
   });
 
@@ -190,19 +190,33 @@ describe('bad keys and damaged backups', () => {
     expect(listJson(dir).map((b) => b.generation)).toEqual([1]);
   });
 
-  it('latest falls back to the newest backup that authenticates in full', () => {
+  it('latest does not fall back to an older backup when the newest fails to authenticate, unless told to', () => {
     const dir = ready('retention: { keepLast: 2 }');
     writeFileSync(join(dir, 'chat', 'msgstore.db'), 'newer');
     expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    const newest = join(dir, 'backups', 'coffer', 'chats', `${listJson(dir).find((b) => b.generation === 2)!.id}.age`);
+    const [older, newer] = listJson(dir).sort((a, b) => a.generation - b.generation);
+    const newest = join(dir, 'backups', 'coffer', 'chats', `${newer!.id}.age`);
     const bytes = readFileSync(newest);
     bytes[bytes.length - 100]! ^= 1;
     writeFileSync(newest, bytes);
+    // Storage that damages the newest backup must not get the older one restored in its place.
     const r = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out'], { cwd: dir });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/generation 2\) on disk failed: backup is corrupted or has been tampered with/);
-    expect(r.stderr).toContain('(generation 1,');
-    expect(existsSync(join(dir, 'out', 'msgstore.db'))).toBe(true);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `coffer: the newest backup could not be read in full (backup ${newer!.id} (generation 2) on disk: backup is corrupted or has been tampered with); restoring an older one instead would be a rollback: name the backup to restore (see coffer list) or pass --accept-older\n`,
+    ]);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('coffer-restore'))).toEqual([]);
+
+    const accepted = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--accept-older'], { cwd: dir });
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(accepted.stderr).toContain(`warning: restoring a backup older than the newest, which could not be read in full (backup ${newer!.id} (generation 2) on disk: backup is corrupted or has been tampered with)\n`);
+    expect(accepted.stderr).toContain(`restored backup ${older!.id} of chats (generation 1,`);
     expect(readFileSync(join(dir, 'out', 'msgstore.db'), 'utf8')).not.toBe('newer');
+
+    // Naming the older backup is a choice, not a fallback: no warning.
+    const named = coffer(['restore', older!.id, '--config', 'coffer.yaml', '--to', 'named'], { cwd: dir });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toBe(`restored backup ${older!.id} of chats (generation 1, ${older!.createdAt}) from disk into named\n`);
   });
 });

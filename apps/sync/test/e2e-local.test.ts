@@ -120,10 +120,11 @@ describe('coffer CLI end to end on a local destination', () => {
     addVideos(dir);
     coffer(['init', '--config', 'coffer.yaml'], { cwd: dir });
     coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
-    const identity = coffer(['key', 'export-age', '--key-file', 'coffer.key'], { cwd: dir });
-    expect(identity.code).toBe(0);
-    expect(identity.stdout).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
-    writeFileSync(join(dir, 'identity.txt'), identity.stdout, { mode: 0o600 });
+    // As the README's emergency restore has it: the identity goes to a new file with mode 0600.
+    const identity = coffer(['key', 'export-age', '--key-file', 'coffer.key', '--out', 'identity.txt'], { cwd: dir });
+    expect([identity.code, identity.stdout]).toEqual([0, '']);
+    expect(statSync(join(dir, 'identity.txt')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'identity.txt'), 'utf8')).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
     const [object] = readdirSync(join(dir, 'backups', 'coffer', 'chats'));
     mkdirSync(join(dir, 'plain'));
     execFileSync('sh', ['-c', `age -d -i identity.txt "backups/coffer/chats/${object}" | tar -C plain -xf -`], { cwd: dir });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
@@ -91,6 +91,11 @@ describe.each([
     expect(await countEntries(tarOf(items, 1 << 20))).toBe(3);
   });
 
+  it('counting runs the checks a restore runs', async () => {
+    const items: Item[] = [{ name: 'link', type: 'symlink', linkname: '..' }, { name: 'link/pwned', body: Buffer.from('x') }];
+    await expect(countEntries(tarOf(items))).rejects.toMatchObject({ code: 'UNSAFE_ARCHIVE', message: 'the backup holds "link/pwned" inside the symlink "link"' });
+  });
+
   const attacks: Array<[string, Item[]]> = [
     ['an absolute path', [{ name: '/tmp/coffer-pwned', body: Buffer.from('x') }]],
     ['a .. path', [{ name: '../pwned', body: Buffer.from('x') }]],
@@ -109,14 +114,51 @@ describe.each([
     });
   }
 
-  it('never writes over an entry already restored: a repeated name fails the restore', async () => {
+  it('never writes over an entry already restored: a repeated name fails the restore before it is written', async () => {
     const { root } = sandbox();
     const items: Item[] = [
       ...Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`, body: Buffer.from(`first ${i}`) })),
       { name: 'f7', body: Buffer.from('second') },
     ];
-    await expect(unpack(tarOf(items), root, silentLogger, batchIo)).rejects.toMatchObject({ code: 'EEXIST', path: join(root, 'f7') });
+    await expect(unpack(tarOf(items), root, silentLogger, batchIo)).rejects.toMatchObject({ code: 'UNSAFE_ARCHIVE', message: 'the backup holds "f7" twice' });
     expect(readFileSync(join(root, 'f7'), 'utf8')).toBe('first 7');
+  });
+
+  // What the structure check cannot see (names one on a case-insensitive file system, a full
+  // disk) fails as one line naming the entry as the backup stores it, not the path written to.
+  for (const [what, body] of [['small', Buffer.from('x')], ['large', randomBytes(2 << 20)]] as const) {
+    it(`a ${what} file whose name the file system already holds fails naming the entry`, async () => {
+      const { root } = sandbox();
+      mkdirSync(join(root, 'docs'));
+      writeFileSync(join(root, 'docs', 'Photo.JPG'), 'already here');
+      const items: Item[] = [...Array.from({ length: 10 }, (_, i) => ({ name: `docs/f${i}`, body })), { name: './docs/Photo.JPG', body }];
+      const err = await unpack(tarOf(items), root, silentLogger, batchIo).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'RESTORE_WRITE',
+        message: 'cannot restore "./docs/Photo.JPG": another entry already has that name on this file system (names that differ only in case or Unicode form are one name on some)',
+      });
+      expect(readFileSync(join(root, 'docs', 'Photo.JPG'), 'utf8')).toBe('already here');
+    });
+  }
+
+  it('clears setuid and setgid bits unless asked to keep them, and keeps the sticky bit', async () => {
+    const items: Item[] = [
+      { name: 'su', mode: 0o4755, body: Buffer.from('x') },
+      { name: 'big-sg', mode: 0o2750, body: randomBytes(2 << 20) },
+      { name: 'tmp', type: 'directory', mode: 0o1777 },
+      { name: 'team', type: 'directory', mode: 0o2770 },
+    ];
+    const umask = process.umask();
+    const modes = (root: string) => ['su', 'big-sg', 'tmp', 'team'].map((n) => statSync(join(root, n)).mode & 0o7777);
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (m: object | string) => void warnings.push(String(m)) };
+    const cleared = sandbox();
+    await unpack(tarOf(items), cleared.root, log, batchIo);
+    expect(modes(cleared.root)).toEqual([0o755, 0o750, 0o1777, 0o770].map((m) => m & ~umask));
+    expect(warnings).toEqual(['restore: cleared the setuid/setgid bits of 3 entries (pass --keep-special-bits to keep them), e.g. "su"']);
+    const kept = sandbox();
+    await unpack(tarOf(items), kept.root, silentLogger, batchIo, { keepSpecialBits: true });
+    expect(modes(kept.root)).toEqual([0o4755, 0o2750, 0o1777, 0o2770].map((m) => m & ~umask));
   });
 
   it('a failing source fails the unpack, and nothing is written after it', async () => {

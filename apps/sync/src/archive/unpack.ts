@@ -5,9 +5,13 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { batchIoAddon, writeFiles, type BatchIoAddon, type WriteRequest } from '@coffer/batch-io';
-import { CofferError, EXIT } from '../errors.js';
+import { CofferError, EXIT, systemErrorText } from '../errors.js';
 import type { Logger } from '../log.js';
+import { plural } from '../plural.js';
+import { ArchiveStructure, PATH_MAX, shown } from './structure.js';
 import { tarEntries } from './tar-entries.js';
+
+export { safeRelative } from './structure.js';
 
 const openFd = promisify(open);
 const writeFd = promisify(write);
@@ -24,25 +28,45 @@ const SMALL_FILE_BYTES = 1 << 20;
 // O_EXCL and O_NOFOLLOW: never write into something that already exists, least of all a link.
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** The setuid and setgid bits: cleared on restore unless asked to keep them. The sticky bit is kept. */
+const SET_ID_BITS = 0o6000;
+
 /**
- * An entry name as a path relative to the restore folder, or null if it would land outside it:
- * absolute, `..` anywhere, or a NUL byte. `.` segments and trailing slashes are dropped.
+ * A system call's failure while writing `name` (as the backup stores it) as one line naming the
+ * entry, not the temporary path it was written to; anything else passes through unchanged.
  */
-export function safeRelative(name: string): string | null {
-  if (name.includes('\0') || name.startsWith('/')) return null;
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) return null;
-  return parts.join('/');
+function cannotRestore(name: string, err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string') return err;
+  const why =
+    e.code === 'EEXIST'
+      ? 'another entry already has that name on this file system (names that differ only in case or Unicode form are one name on some)'
+      : e.code === 'ENAMETOOLONG'
+        ? 'its name is too long for this file system'
+        : systemErrorText(e);
+  return new CofferError('RESTORE_WRITE', `cannot restore ${shown(name)}: ${why}`, EXIT.failure, { cause: err });
 }
 
-/** `mode` is already filtered by the umask; creating with it leaves no window with a wider one. */
-async function writeLargeFile(path: string, mode: number, mtime: Date, body: AsyncIterable<Buffer>): Promise<void> {
-  const fd = await openFd(path, CREATE, mode);
+/** Runs a file system call for the entry `name`, its failure reported by `cannotRestore`. */
+async function writing<T>(name: string, call: () => Promise<T> | T): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw cannotRestore(name, err);
+  }
+}
+
+/**
+ * `mode` is already filtered by the umask; creating with it leaves no window with a wider one.
+ * Failures of the file system name the entry; those of `body` (the backup) pass through.
+ */
+async function writeLargeFile(name: string, path: string, mode: number, mtime: Date, body: AsyncIterable<Buffer>): Promise<void> {
+  const fd = await writing(name, () => openFd(path, CREATE, mode));
   try {
     for await (const chunk of body) {
-      for (let offset = 0; offset < chunk.length; ) offset += (await writeFd(fd, chunk, offset, chunk.length - offset)).bytesWritten;
+      for (let offset = 0; offset < chunk.length; ) offset += (await writing(name, () => writeFd(fd, chunk, offset, chunk.length - offset))).bytesWritten;
     }
-    await futimesFd(fd, mtime, mtime);
+    await writing(name, () => futimesFd(fd, mtime, mtime));
   } finally {
     await closeFd(fd);
   }
@@ -58,6 +82,11 @@ function writeSmallFile(path: string, mode: number, mtime: Date, body: Buffer): 
   }
 }
 
+/** A small file to write, with its name as the backup stores it (for messages). */
+interface SmallFile extends WriteRequest {
+  readonly name: string;
+}
+
 /** Small files written per thread-pool job, where the batched writer is built: at most this many or this many bytes. */
 const BATCH_FILES = 64;
 const BATCH_BYTES = 4 << 20;
@@ -68,14 +97,14 @@ const BATCH_BYTES = 4 << 20;
  * fills. Without the addon, each file is written at once, blocking.
  */
 class SmallFileWriter {
-  private batch: WriteRequest[] = [];
+  private batch: SmallFile[] = [];
   private bytes = 0;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly addon: BatchIoAddon | null) {}
 
-  async add(file: WriteRequest): Promise<void> {
-    if (!this.addon) return writeSmallFile(file.path, file.mode, file.mtime, file.data as Buffer);
+  async add(file: SmallFile): Promise<void> {
+    if (!this.addon) return writing(file.name, () => writeSmallFile(file.path, file.mode, file.mtime, file.data as Buffer));
     this.batch.push(file);
     this.bytes += file.data.length;
     if (this.batch.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.flush();
@@ -87,7 +116,9 @@ class SmallFileWriter {
     if (this.batch.length === 0) return;
     const batch = this.batch;
     [this.batch, this.bytes] = [[], 0];
-    this.writing = writeFiles(this.addon!, batch);
+    this.writing = writeFiles(this.addon!, batch).catch((err: unknown) => {
+      throw cannotRestore(batch.find((f) => f.path === (err as { path?: string }).path)?.name ?? '?', err);
+    });
     this.writing.catch(() => {}); // awaited by the next flush, or by `settled`
   }
 
@@ -105,6 +136,7 @@ class SmallFileWriter {
 }
 
 interface Deferred {
+  readonly name: string;
   readonly rel: string;
   readonly path: string;
   readonly mode: number;
@@ -112,118 +144,121 @@ interface Deferred {
   readonly target?: string;
 }
 
+export interface UnpackOptions {
+  /** Restore the setuid and setgid bits too (they are cleared by default). */
+  readonly keepSpecialBits?: boolean;
+  /** The folder `root` becomes, as the user named it: for the message when a path does not fit under it. */
+  readonly shownAs?: string;
+}
+
 /**
- * Extracts a tar stream into `root`, a new empty folder, and never writes outside it:
- * - every name must be relative and free of `..` (`safeRelative`); one that is not fails the
- *   whole restore, naming it, after the archive was read;
- * - symlinks are created last, once every file and folder is written, so nothing is ever
- *   written through one; a symlink inside another symlink's path, or over another entry, fails
- *   the restore too;
- * - files open with O_EXCL | O_NOFOLLOW.
- * Folders get their modes and times last, deepest first, so read-only folders still fill.
- * Modes are filtered by the umask, as tar does for a normal user. Resolves with the number of
- * entries restored.
+ * Extracts a tar stream into `root`, a new empty folder, and never writes outside it: each entry
+ * passes `ArchiveStructure` (the checks `verify` runs) before anything of it is written, so a
+ * name outside the folder, an entry twice, a file and a folder with one name, anything inside a
+ * symlink or names too long fail the restore, naming the entry. Symlinks are created last, once
+ * every file and folder is written, so nothing is ever written through one; files open with
+ * O_EXCL | O_NOFOLLOW. Folders get their modes and times last, deepest first, so read-only
+ * folders still fill. Modes are filtered by the umask, as tar does for a normal user, and lose
+ * their setuid and setgid bits unless `keepSpecialBits` (a backup's author, who may hold only a
+ * write-only key, must not plant a setuid-root program by way of a restore run as root).
+ * Resolves with the number of entries restored.
  */
-export async function unpack(source: AsyncIterable<Buffer>, root: string, log: Logger, batchIo: BatchIoAddon | null = batchIoAddon): Promise<number> {
+export async function unpack(source: AsyncIterable<Buffer>, root: string, log: Logger, batchIo: BatchIoAddon | null = batchIoAddon, options: UnpackOptions = {}): Promise<number> {
   const small = new SmallFileWriter(batchIo);
   try {
-    return await unpackWith(source, root, log, small);
+    return await unpackWith(source, root, log, small, options);
   } finally {
     // A failed restore's folder is removed next: no batch may still be writing into it.
     await small.stop();
   }
 }
 
-async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logger, small: SmallFileWriter): Promise<number> {
+async function unpackWith(source: AsyncIterable<Buffer>, root: string, log: Logger, small: SmallFileWriter, options: UnpackOptions): Promise<number> {
   const umask = process.umask();
-  const unsafe: string[] = [];
+  // A path inside `root` must fit PATH_MAX together with root's own path and a slash.
+  const structure = new ArchiveStructure(PATH_MAX - Buffer.byteLength(root) - 1, options.shownAs ?? root);
   const folders: Deferred[] = [];
   const links: Deferred[] = [];
+  /** Files whose setuid/setgid bits are kept: set once written (a write by a non-root user clears them). */
+  const setIdFiles: Deferred[] = [];
+  const cleared: string[] = [];
   const made = new Map<string, Promise<unknown>>();
-  const ensureFolder = (path: string) => {
+  const ensureFolder = (name: string, path: string) => {
     let p = made.get(path);
     if (!p) made.set(path, (p = mkdir(path, { recursive: true, mode: 0o700 })));
-    return p;
+    return writing(name, () => p);
   };
   let entries = 0;
   for await (const entry of tarEntries(source, SMALL_FILE_BYTES)) {
     const h = entry.header;
-    const rel = safeRelative(h.name);
-    if (rel === null || (rel === '' && h.type !== 'directory')) {
-      unsafe.push(h.name);
+    const rel = structure.add(h);
+    if (rel === null) {
+      log.warn(`restore: ${shown(h.name)} is a ${h.type ?? 'unknown'} entry; not restored`);
       continue;
     }
+    const name = h.name;
     const path = join(root, rel);
-    const mode = (h.mode ?? 0o644) & 0o7777 & ~umask;
+    let mode = (h.mode ?? 0o644) & 0o7777 & ~umask;
+    if (mode & SET_ID_BITS && !options.keepSpecialBits && h.type !== 'symlink') {
+      mode &= ~SET_ID_BITS;
+      cleared.push(name);
+    }
     const mtime = h.mtime ?? new Date();
     switch (h.type) {
       case 'directory':
         if (rel !== '') {
-          await ensureFolder(path);
-          folders.push({ rel, path, mode, mtime });
+          await ensureFolder(name, path);
+          folders.push({ name, rel, path, mode, mtime });
         }
         break;
       case 'symlink':
-        links.push({ rel, path, mode, mtime, target: h.linkname ?? '' });
+        links.push({ name, rel, path, mode, mtime, target: h.linkname! });
         break;
-      case 'file':
-      case 'contiguous-file': {
-        await ensureFolder(dirname(path));
-        if (entry.pieces) await writeLargeFile(path, mode, mtime, entry.pieces);
-        else await small.add({ path, mode, mtime, data: entry.data! });
+      default: {
+        // A file (the structure check passes only files, folders and symlinks on).
+        await ensureFolder(name, dirname(path));
+        if (mode & SET_ID_BITS) setIdFiles.push({ name, rel, path, mode, mtime });
+        const created = mode & ~SET_ID_BITS;
+        if (entry.pieces) await writeLargeFile(name, path, created, mtime, entry.pieces);
+        else await small.add({ name, path, mode: created, mtime, data: entry.data! });
         break;
       }
-      default:
-        log.warn(`restore: ${h.name} is a ${h.type ?? 'unknown'} entry; not restored`);
-        continue;
     }
     entries += 1;
   }
   await small.settled();
-  if (unsafe.length > 0) throw unsafeArchive(unsafe);
-
-  const linkPaths = new Set(links.map((l) => l.rel));
+  // No symlink exists yet, and every folder is still writable and ours.
+  for (const file of setIdFiles) await writing(file.name, () => chmod(file.path, file.mode));
   for (const link of links) {
-    const parts = link.rel.split('/');
-    const inside = parts.slice(0, -1).some((_, i) => linkPaths.has(parts.slice(0, i + 1).join('/')));
-    try {
-      if (inside) throw Object.assign(new Error('inside a symlink'), { code: 'ELOOP' });
-      await ensureFolder(dirname(link.path));
-      await symlink(link.target!, link.path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ELOOP' && code !== 'EEXIST') throw err;
-      throw new CofferError('UNSAFE_ARCHIVE', `the backup holds a symlink that overlaps another entry (${link.rel})`, EXIT.failure);
-    }
-    await lutimes(link.path, link.mtime, link.mtime);
+    await ensureFolder(link.name, dirname(link.path));
+    await writing(link.name, () => symlink(link.target!, link.path));
+    await writing(link.name, () => lutimes(link.path, link.mtime, link.mtime));
   }
   folders.sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
   for (const folder of folders) {
-    await chmod(folder.path, folder.mode);
-    await utimes(folder.path, folder.mtime, folder.mtime);
+    await writing(folder.name, () => chmod(folder.path, folder.mode));
+    await writing(folder.name, () => utimes(folder.path, folder.mtime, folder.mtime));
+  }
+  if (cleared.length > 0) {
+    log.warn(`restore: cleared the setuid/setgid bits of ${plural(cleared.length, 'entry', 'entries')} (pass --keep-special-bits to keep them), e.g. ${shown(cleared[0]!)}`);
   }
   return entries;
 }
 
 /**
- * Parses a tar stream to its end without writing anything; resolves with its entry count. Names
- * that would land outside a restore folder fail it, as they would fail a restore. (Symlinks that
- * overlap other entries are caught by the restore itself, which needs the folder to see them.)
+ * Parses a tar stream to its end without writing anything; resolves with its entry count. Every
+ * entry passes the same structural checks as in a restore (`ArchiveStructure`), so a backup
+ * that verifies restores (into a folder whose own path leaves room for its longest path).
  */
 export async function countEntries(source: AsyncIterable<Buffer>): Promise<number> {
-  const unsafe: string[] = [];
+  const structure = new ArchiveStructure();
   let entries = 0;
-  // Nothing is kept: contents are skipped as they come, whatever their size.
+  // Contents are skipped as they come, whatever their size; only names are kept.
   for await (const entry of tarEntries(source, 0)) {
-    if (safeRelative(entry.header.name) === null) unsafe.push(entry.header.name);
+    structure.add(entry.header);
     entries += 1;
   }
-  if (unsafe.length > 0) throw unsafeArchive(unsafe);
   return entries;
-}
-
-function unsafeArchive(names: string[]): CofferError {
-  return new CofferError('UNSAFE_ARCHIVE', `the backup holds entries that would land outside the restore folder: ${names.slice(0, 3).join('; ')}`, EXIT.failure);
 }
 
 /**

@@ -9,7 +9,7 @@ import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
 
 export async function listCommand(options: GlobalOptions & { config?: string; destination?: string; json?: boolean; keyFile?: string }): Promise<number> {
   const ctx = contextFor(options.config, options);
-  const key = await loadKey(options.keyFile ?? ctx.config.key.file);
+  const key = await loadKey(options.keyFile ?? ctx.config.key.file, (m) => ctx.log.warn(m));
   const rows = [];
   let failed = false;
   for (const destination of await destinationsFor(ctx, options.destination)) {

@@ -56,7 +56,7 @@ async function readBackup<T>(
 /** The key, the candidates best first, and the freshness check (vault mode) for restore and verify. */
 async function prepare(which: string, options: ReadOptions) {
   const ctx = contextFor(options.config, options);
-  const key = options.vault ? await unlockWithPassword(ctx.config, options.passwordFile, ctx.log) : await loadReadingKey(options.keyFile ?? ctx.config.key.file);
+  const key = options.vault ? await unlockWithPassword(ctx.config, options.passwordFile, ctx.log) : await loadReadingKey(options.keyFile ?? ctx.config.key.file, (m) => ctx.log.warn(m));
   const destinations = await destinationsFor(ctx, options.destination);
   let records = await candidates(destinations, key, which, options.source, ctx.log);
   let check: ((record: BackupRecord) => (sha256: string) => void) | undefined;
@@ -68,36 +68,62 @@ async function prepare(which: string, options: ReadOptions) {
   return { ctx, key, destinations, records, check };
 }
 
-/** Tries candidates best first; a candidate that fails to authenticate is reported and skipped. */
+/**
+ * Tries candidates best first; a candidate that fails to authenticate is reported and skipped.
+ * For `latest`, a backup older than the newest is tried only with `acceptOlder`: restoring it in
+ * the newest's place is a rollback, which whoever stores the backups could force by damaging the
+ * newest. Other copies of the newest are tried either way.
+ */
 async function firstThatWorks(
   records: BackupRecord[],
   which: string,
   log: Logger,
+  acceptOlder: boolean,
   attempt: (record: BackupRecord) => Promise<void>,
 ): Promise<BackupRecord> {
+  const newest = records[0]!.backupId;
+  /** Each copy of the newest backup that failed, and why. */
+  const failed: string[] = [];
   let lastError: unknown;
-  for (const record of records) {
+  for (const [i, record] of records.entries()) {
+    if (record.backupId !== newest && records[i - 1]!.backupId === newest) {
+      if (!acceptOlder) {
+        throw new CofferError(
+          'NEWEST_UNREADABLE',
+          `the newest backup could not be read in full (${failed.join('; ')}); restoring an older one instead would be a rollback: name the backup to restore (see coffer list) or pass --accept-older`,
+          EXIT.failure,
+          { cause: lastError },
+        );
+      }
+      log.warn(`restoring a backup older than the newest, which could not be read in full (${failed.join('; ')})`);
+    }
     try {
       await attempt(record);
       return record;
     } catch (err) {
       lastError = err;
-      if (err instanceof CofferError && ['RESTORE_TARGET_NOT_EMPTY', 'SUBSTITUTED', 'UNSAFE_ARCHIVE'].includes(err.code)) throw err;
-      log.warn(`backup ${record.backupId} (generation ${record.generation}) on ${record.destination} failed: ${describeError(err)}`);
+      if (err instanceof CofferError && ['RESTORE_TARGET_NOT_EMPTY', 'SUBSTITUTED', 'UNSAFE_ARCHIVE', 'RESTORE_WRITE'].includes(err.code)) throw err;
+      const copy = `backup ${record.backupId} (generation ${record.generation}) on ${record.destination}`;
+      if (record.backupId === newest) failed.push(`${copy}: ${describeError(err)}`);
+      // The newest's last copy is named by what follows: the refusal, the warning, or the error below.
+      if (record.backupId !== newest || records[i + 1]?.backupId === newest) log.warn(`${copy} failed: ${describeError(err)}`);
     }
   }
   const why = lastError instanceof CofferCryptoError ? lastError.message : describeError(lastError);
   throw new CofferError('RESTORE_FAILED', `no ${which === 'latest' ? 'backup' : `copy of ${which}`} could be read in full: ${why}`, EXIT.failure, { cause: lastError });
 }
 
-export async function restoreCommand(which: string | undefined, options: ReadOptions & { to?: string; force?: boolean }): Promise<number> {
+export async function restoreCommand(
+  which: string | undefined,
+  options: ReadOptions & { to?: string; force?: boolean; keepSpecialBits?: boolean; acceptOlder?: boolean },
+): Promise<number> {
   if (!options.to) throw usageError('--to DIR is required');
   const { ctx, key, destinations, records, check } = await prepare(which ?? 'latest', options);
   const to = options.to;
-  const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, (record) =>
+  const chosen = await firstThatWorks(records, which ?? 'latest', ctx.log, Boolean(options.acceptOlder), (record) =>
     restoreInto(to, Boolean(options.force), async (temp) => {
-      await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log), check?.(record));
-    }),
+      await readBackup(record, destinations, key, (tar) => unpack(tar, temp, ctx.log, undefined, { keepSpecialBits: options.keepSpecialBits, shownAs: to }), check?.(record));
+    }, ctx.log),
   );
   ctx.log.info(`restored backup ${chosen.backupId} of ${chosen.source} (generation ${chosen.generation}, ${chosen.createdAt}) from ${chosen.destination} into ${to}`);
   return 0;

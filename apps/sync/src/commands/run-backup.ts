@@ -27,7 +27,7 @@ export interface RunOptions {
 /** One backup run over the configured sources. Returns true when every destination succeeded. */
 export async function runBackup(options: RunOptions): Promise<boolean> {
   const { config, log } = options;
-  const key = await loadKey(config.key.file);
+  const key = await loadKey(config.key.file, (m) => log.warn(m));
   const writeKey = toWriteOnly(key.material);
   // A configuration problem: it stops the run before any source, with exit code 2.
   if (options.destinations.some((d) => d.config.format === 'chunked')) requireChunkKeys(writeKey);

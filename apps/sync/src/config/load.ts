@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
@@ -59,23 +59,127 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { message: strin
   return { message: issue.message };
 }
 
+/** Aliases (`*name`) a config may hold: a config needs few (yaml's maxAliasCount also defaults to 100). */
+export const MAX_ALIASES = 100;
+/** Values all aliases together may stand for, expanded: an alias bomb stands for billions. */
+export const MAX_ALIASED_VALUES = 10_000;
+
+/**
+ * The problems of a config's aliases, each with its line: too many, one without its anchor, one
+ * inside the node it stands for, or so many values behind them all that expanding them would
+ * exhaust memory (a "billion laughs"). Counted here rather than by yaml's maxAliasCount, whose
+ * error names no line.
+ */
+function aliasProblems(doc: Document, counter: LineCounter, path: string): string[] {
+  const at = (node: Node) => `${path}:${counter.linePos(node.range![0]).line}: YAML aliases`;
+  const aliases: Alias[] = [];
+  const targets = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  // In document order: an alias stands for the last node with its anchor before it.
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        aliases.push(node);
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  if (aliases.length > MAX_ALIASES) return [`${at(aliases[MAX_ALIASES]!)}: more than ${MAX_ALIASES} aliases (*name); a config needs few`];
+  const missing = aliases.filter((a) => !targets.has(a));
+  if (missing.length > 0) return missing.map((a) => `${at(a)}: *${a.source} has no anchor &${a.source} before it`);
+
+  // Values behind a node, aliases expanded; capped, so that the sums stay small numbers.
+  const cap = MAX_ALIASED_VALUES + 1;
+  const sizes = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node)!;
+      if (open.has(target)) throw new SelfReference(node);
+      return size(target);
+    }
+    if (isPair(node)) return Math.min(cap, size(node.key) + size(node.value));
+    if (!isCollection(node)) return 1;
+    let total = sizes.get(node);
+    if (total === undefined) {
+      open.add(node);
+      total = 1;
+      for (const item of node.items) total = Math.min(cap, total + size(item));
+      open.delete(node);
+      sizes.set(node, total);
+    }
+    return total;
+  };
+  let expanded = 0;
+  for (const alias of aliases) {
+    try {
+      expanded += size(alias);
+    } catch (err) {
+      if (!(err instanceof SelfReference)) throw err;
+      return [`${at(err.alias)}: *${err.alias.source} is inside the node it stands for`];
+    }
+    if (expanded > MAX_ALIASED_VALUES) return [`${at(alias)}: the aliases up to *${alias.source} stand for more than ${MAX_ALIASED_VALUES} values; a config needs far fewer`];
+  }
+  return [];
+}
+
+class SelfReference extends Error {
+  constructor(readonly alias: Alias) {
+    super('alias inside its own anchor');
+  }
+}
+
+/** The config's text; bytes that are not UTF-8 are reported with their line, never replaced. */
+function utf8Text(bytes: Buffer, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // found below, line by line
+  }
+  const problems: string[] = [];
+  let line = 1;
+  for (let start = 0; start <= bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    for (let i = start; i <= end; i++) {
+      try {
+        // One byte at a time: the first that cannot continue valid UTF-8 throws (the end of the line flushes).
+        decoder.decode(bytes.subarray(i, Math.min(i + 1, end)), { stream: i < end });
+      } catch {
+        const at = Math.min(i, end - 1);
+        problems.push(`${path}:${line}: not UTF-8 (byte 0x${bytes[at]!.toString(16).padStart(2, '0')} at column ${at - start + 1}); save the config as UTF-8`);
+        break;
+      }
+    }
+    start = end + 1;
+  }
+  if (problems.length === 0) return bytes.toString('utf8'); // not reached: a line break is never inside a character
+  throw configError(problems.join('\n'));
+}
+
 /** Reads, validates and resolves a config file. Every problem is reported at once, with its line. */
 export function loadConfig(path: string): LoadedConfig {
   const configPath = resolve(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(configPath, 'utf8');
+    bytes = readFileSync(configPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw configError(`cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code}`);
   }
+  const text = utf8Text(bytes, path);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => `${path}:${counter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`);
     throw configError(lines.join('\n'));
   }
-  const data: unknown = doc.toJS() ?? {};
+  const aliases = aliasProblems(doc, counter, path);
+  if (aliases.length > 0) throw configError(aliases.join('\n'));
+  // The aliases were counted above, each with its line; yaml's own count would name none.
+  const data: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
   const result = configSchema.safeParse(data);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
