@@ -65,6 +65,11 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
     const kit = makeKit(dir);
     expect(spawnSync('dash', ['-n', join(kit, 'restore.sh')]).status).toBe(0);
+    // shellcheck in POSIX sh mode (bootstrap installs it): a missing one fails here, never skips.
+    const lint = spawnSync('shellcheck', ['-s', 'sh', join(kit, 'restore.sh')], { encoding: 'utf8' });
+    expect(lint.error).toBeUndefined();
+    expect(lint.stdout).toBe('');
+    expect(lint.status).toBe(0);
     const script = readFileSync(join(kit, 'restore.sh'), 'utf8');
     // Not a line of bash: no [[ ]], no arrays, no `local`, no pipefail, no $'…', no `function`.
     for (const bashism of [/\[\[/, /^\s*local\s/m, /pipefail/, /\$'/, /^\s*function\s/m, /\bdeclare\b/]) expect(script).not.toMatch(bashism);
@@ -167,6 +172,7 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     const drive = kitRestore(kit, ['drive-copy', 'chats', 'from-drive'], dir);
     expect(drive.stderr).toBe('');
     expect(snapshot(join(dir, 'from-drive'))).toEqual(snapshot(trees[1]!));
+    expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
   it('refuses with one clear line and leaves nothing behind: swapped chunk, missing chunk, wrong identity, unknown source, non-empty target', async () => {

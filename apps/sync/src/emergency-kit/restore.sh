@@ -73,7 +73,7 @@ parent=$(dirname -- "$target")
 parent=$(cd -- "$parent" 2>/dev/null && pwd) || die "the folder that would hold $target does not exist"
 target=${parent%/}/$(basename -- "$target")
 if [ -e "$target" ] || [ -L "$target" ]; then
-  [ -d "$target" ] && [ ! -L "$target" ] || die "$target exists and is not a folder"
+  if [ ! -d "$target" ] || [ -L "$target" ]; then die "$target exists and is not a folder"; fi
   [ -z "$(ls -A -- "$target")" ] || die "$target is not empty: restore into a new or empty folder"
 fi
 
@@ -102,7 +102,7 @@ header_meta() {
   head -c 65536 -- "$1" | {
     IFS= read -r line || exit 1
     [ "$line" = age-encryption.org/v1 ] || exit 1
-    kid= body= state=0 n=0
+    kid='' body='' state=0 n=0
     while IFS= read -r line; do
       n=$((n + 1))
       [ "$n" -le 1100 ] || exit 1
@@ -199,6 +199,7 @@ done
 # plaintext headers say which source each folder holds. One readable header that names another
 # source or key rules out its whole folder.
 skip=
+# shellcheck disable=SC2231 # $hex32 is a glob on purpose: s and 32 hex digits
 for f in "$base"s$hex32"$sep"backups"$sep"*.age; do
   [ -f "$f" ] || continue
   folder=${f%"$sep"backups"$sep"*}
@@ -343,7 +344,7 @@ else
           rest=${line#chunk }
           cid=${rest%% *} rest=${rest#* }
           len=${rest%% *} sha=${rest#* }
-          hex64 "$cid" && hex64 "$sha" || bad "chunk line $((count + 1))"
+          if ! hex64 "$cid" || ! hex64 "$sha"; then bad "chunk line $((count + 1))"; fi
           case $len in '' | *[!0-9]*) bad "chunk line $((count + 1))" ;; esac
           [ "${#len}" -le 15 ] || bad "chunk line $((count + 1))"
           count=$((count + 1)) total=$((total + len))
