@@ -243,6 +243,10 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     expect(readFileSync(join(kit, 'identity.txt'), 'utf8')).toBe(exported.stdout);
     const readme = readFileSync(join(kit, 'README.txt'), 'utf8');
     expect(readme).toMatch(/keep it offline, beside the key/i);
+    // Made from a config: the README names this setup's sources and destinations.
+    expect(readme).toContain('sources: chats');
+    expect(readme).toContain(`destination "disk" (local): its folder as it is: ${join(dir, 'backups')}`);
+    expect(readme).toContain(`for example: sh restore.sh ${join(dir, 'backups')} chats ./restored`);
     for (const text of ['aws s3 sync s3://BUCKET/PREFIX ./copy', 'rclone copy', 'drive.appfolder', 'appDataFolder', 'sh restore.sh ./copy SOURCE ./restored']) expect(readme).toContain(text);
 
     const again = coffer(['key', 'emergency-kit', '--key-file', 'coffer.key', '--out', 'deep/kit'], { cwd: dir });

@@ -39,7 +39,10 @@ export async function emergencyKitCommand(options: { keyFile?: string; config?: 
     );
   }
   const { writeEmergencyKit } = await import('../emergency-kit/write-kit.js');
-  await writeEmergencyKit(options.out, key.material, { force: options.force });
+  // With a config, the kit's README names this setup's sources and how to copy each destination.
+  const config = options.config ? loadConfig(options.config) : undefined;
+  const setup = config && { configPath: config.configPath, sources: config.sources.map((s) => s.name), destinations: config.destinations };
+  await writeEmergencyKit(options.out, key.material, { force: options.force, setup });
   process.stderr.write(
     `wrote the emergency kit for key ${key.material.keyId} to ${options.out}: identity.txt (SECRET, mode 0600), restore.sh, README.txt. ` +
       'Keep it offline, beside the key; see README.txt\n',

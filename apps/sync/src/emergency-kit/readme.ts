@@ -1,5 +1,7 @@
+import { setupNotes, type KitSetup } from './setup-notes.js';
+
 /** README.txt of an emergency kit: what it is, how to keep it, how to restore with it. */
-export function kitReadme(keyId: string): string {
+export function kitReadme(keyId: string, setup?: KitSetup): string {
   return `COFFER EMERGENCY KIT (backup key ${keyId})
 =====================================================
 
@@ -57,5 +59,5 @@ never in the cloud folder your backups go to. Whoever holds this folder holds yo
 What this kit cannot check: it trusts any backup that decrypts with identity.txt. Coffer also
 checks each backup's authenticated metadata (the "coffer" stanza's MAC) and, with a vault, that
 no older backup was put back in place of the newest; prefer "coffer restore" when you can.
-`;
+${setup ? `\n${setupNotes(setup)}` : ''}`;
 }

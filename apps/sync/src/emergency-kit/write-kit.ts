@@ -5,6 +5,7 @@ import { CofferError, EXIT } from '../errors.js';
 import { writeSecretFile } from '../keys.js';
 import { ageIdentityText } from './identity-text.js';
 import { kitReadme } from './readme.js';
+import type { KitSetup } from './setup-notes.js';
 
 /** The files of a kit; only these are replaced by --force. */
 export const KIT_FILES = ['identity.txt', 'restore.sh', 'README.txt'] as const;
@@ -60,12 +61,12 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
  * Writes the emergency kit into `dir` (created 0700): identity.txt (0600, the age identity),
  * restore.sh and README.txt. Everything a person needs to restore with stock `age` and `tar`.
  */
-export async function writeEmergencyKit(dir: string, material: KeyMaterial, options: { force?: boolean } = {}): Promise<void> {
+export async function writeEmergencyKit(dir: string, material: KeyMaterial, options: { force?: boolean; setup?: KitSetup } = {}): Promise<void> {
   const script = await restoreScript();
   await prepareDir(dir, options.force === true);
   await writeSecretFile(join(dir, 'identity.txt'), ageIdentityText(material));
   await writeNew(join(dir, 'restore.sh'), script, 0o700);
-  await writeNew(join(dir, 'README.txt'), kitReadme(material.keyId), 0o600);
+  await writeNew(join(dir, 'README.txt'), kitReadme(material.keyId, options.setup), 0o600);
   const folder = await open(dir, 'r');
   try {
     await folder.sync();
