@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deriveKeyMaterial, encodeIdentity, parseKeyFile, type KeyMaterial } from '@coffer/crypto';
+import { deriveKeyMaterial, encodeIdentity, padme, parseKeyFile, type KeyMaterial } from '@coffer/crypto';
 import { minimalPath, tarStream, writeChunkedBackup } from './emergency-kit-fixture.js';
 import { coffer, expectedTree, listJson, snapshot, workspace } from './helpers.js';
 
@@ -175,7 +175,7 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
-  it('refuses with one clear line and leaves nothing behind: swapped chunk, missing chunk, wrong identity, unknown source, non-empty target', async () => {
+  it('refuses with one clear line and leaves nothing behind: swapped chunk, missing chunk, wrong identity, unknown source, hostile archive, non-empty target', async () => {
     const dir = workspace();
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
     const key = fullKey(dir);
@@ -225,6 +225,31 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
 
     expectRefused(kitRestore(kit, ['control', 'nope', 'out'], dir), /no backup of source 'nope' made with key [0-9a-f]{16}/, join(dir, 'out'));
     expectRefused(kitRestore(kit, ['control', 'chats', 'out', '20991231T000000Z-ffffffff'], dir), /no backup '20991231T000000Z-ffffffff' of source 'chats'/, join(dir, 'out'));
+
+    // A hostile archive (as a holder of the public recipient could make): a symlink out of the
+    // target, then a file through it, then a `../` name. tar refuses; nothing lands outside.
+    const outside = join(dir, 'outside');
+    const hostile = join(dir, 'hostile-src');
+    mkdirSync(outside);
+    mkdirSync(join(hostile, 'evil'), { recursive: true });
+    mkdirSync(join(hostile, 'inner'));
+    symlinkSync(outside, join(hostile, 'link'));
+    writeFileSync(join(hostile, 'evil', 'file'), 'pwned');
+    writeFileSync(join(dir, 'escape.txt'), 'pwned');
+    const tarFile = join(dir, 'hostile.tar');
+    const tarRun = (args: string[]) => expect(spawnSync('tar', args, { cwd: join(hostile, 'inner') }).status).toBe(0);
+    tarRun(['-cf', tarFile, '-C', hostile, 'link']);
+    rmSync(join(hostile, 'link'));
+    symlinkSync('evil', join(hostile, 'link'));
+    tarRun(['-rf', tarFile, '-C', hostile, 'link/file']);
+    tarRun(['-rPf', tarFile, '../../escape.txt']);
+    rmSync(join(dir, 'escape.txt'));
+    const stream = readFileSync(tarFile);
+    expect(spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n')).toEqual(['link', 'link/file', '../../escape.txt', '']);
+    await writeChunkedBackup(join(dir, 'hostile'), key, meta, Buffer.concat([stream, Buffer.alloc(padme(stream.length) - stream.length)]), [700]);
+    expectRefused(kitRestore(kit, ['hostile', 'chats', 'out'], dir), /backup 20261204T120000Z-aaaaaaaa: tar failed: /, join(dir, 'out'));
+    expect(readdirSync(outside)).toEqual([]);
+    expect(existsSync(join(dir, 'escape.txt'))).toBe(false);
 
     mkdirSync(join(dir, 'busy'));
     writeFileSync(join(dir, 'busy', 'keep.txt'), 'mine');

@@ -296,6 +296,9 @@ emit_chunks() {
   : >"$work/emitted"
 }
 
+# tar's own defaults keep entries inside the folder: GNU tar and bsdtar refuse names with `..`,
+# strip a leading `/`, and do not write through symlinks the archive made (GNU tar creates a
+# symlink that points outside as a placeholder until the end). -p: modes as archived.
 untar() {
   (cd -- "$tree" && tar -xpf - 2>"$work/tar.err")
   status=$?
@@ -345,7 +348,8 @@ else
           cid=${rest%% *} rest=${rest#* }
           len=${rest%% *} sha=${rest#* }
           if ! hex64 "$cid" || ! hex64 "$sha"; then bad "chunk line $((count + 1))"; fi
-          case $len in '' | *[!0-9]*) bad "chunk line $((count + 1))" ;; esac
+          # Digits without a leading zero: sh arithmetic would read 010 as octal.
+          case $len in '' | *[!0-9]* | 0?*) bad "chunk line $((count + 1))" ;; esac
           [ "${#len}" -le 15 ] || bad "chunk line $((count + 1))"
           count=$((count + 1)) total=$((total + len))
           printf '%s %s %s\n' "$cid" "$len" "$sha" >>"$work/chunks"
