@@ -172,6 +172,9 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     const drive = kitRestore(kit, ['drive-copy', 'chats', 'from-drive'], dir);
     expect(drive.stderr).toBe('');
     expect(snapshot(join(dir, 'from-drive'))).toEqual(snapshot(trees[1]!));
+    const driveSingle = kitRestore(kit, ['drive-copy', 'chats', 'from-drive-1', single!.id], dir);
+    expect(driveSingle.stdout).toContain('(format 1)');
+    expect(snapshot(join(dir, 'from-drive-1'))).toEqual(expectedTree(dir));
     expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
