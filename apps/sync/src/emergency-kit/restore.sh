@@ -267,11 +267,12 @@ fetch_chunk() {
   [ -f "$obj" ] || fail "chunk $1 of $count ($2) is missing from $dest" || return 1
   age -d -i "$identity" -- "$obj" >"$5" 2>"$work/age.err" ||
     fail "cannot decrypt chunk $1 of $count ($2): $(first_line "$work/age.err")" || return 1
-  size=$(wc -c <"$5" | tr -d ' ')
+  # wc may pad its number with blanks; test -eq and $((…)) read it anyway.
+  size=$(wc -c <"$5")
   [ "$size" -eq "$(padme "$3")" ] ||
     fail "chunk $1 of $count ($2) has the wrong size: it was damaged, swapped or replaced" || return 1
   if [ "$size" -gt "$3" ]; then
-    nonzero=$(tail -c +$(($3 + 1)) "$5" | tr -d '\000' | wc -c | tr -d ' ')
+    nonzero=$(tail -c +$(($3 + 1)) "$5" | tr -d '\000' | wc -c)
     [ "$nonzero" -eq 0 ] || fail "chunk $1 of $count ($2) has non-zero padding: it was damaged or replaced" || return 1
   fi
   sum=$(head -c "$3" "$5" | sha256sum)
