@@ -369,6 +369,8 @@ else
   chunks=${object%"$sep"backups"$sep"*}${sep}chunks$sep
   IFS=' ' read -r cid len sha <"$work/chunks"
   fetch_chunk 1 "$cid" "$len" "$sha" "$work/first" || die "$(cat "$work/error")"
+  # The magic is in the first chunk: only a stream's last chunk may be shorter than the minimum
+  # chunk size (kibibytes), so a first chunk under 2 bytes is a whole stream too short for gzip.
   magic=$(head -c 2 "$work/first" | od -An -tx1 | tr -d ' \n')
   [ "$magic" != 1f8b ] || command -v gzip >/dev/null 2>&1 || die "backup $id is gzip-compressed: needs 'gzip' on PATH"
   emit_chunks | gunzip_or_cat "$magic" | untar
