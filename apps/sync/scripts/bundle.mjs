@@ -5,7 +5,7 @@
 // and our own code cost ~90 ms of every start-up. Not a behaviour change: the same code,
 // one file, and each command's code still runs only when the command does.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -36,3 +36,8 @@ await build({
 const launcher = join(root, 'dist', 'coffer.cjs');
 await build({ entryPoints: [launcher], outfile: launcher, allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
 rmSync(`${launcher}.map`, { force: true }); // tsc's map, of the file this replaced
+// The emergency kit's restore script is read at run time from beside the code that reads it
+// (new URL('./restore.sh', import.meta.url)): next to the bundle and next to tsc's output.
+for (const to of [join(outdir, 'restore.sh'), join(root, 'dist', 'emergency-kit', 'restore.sh')]) {
+  copyFileSync(join(root, 'src', 'emergency-kit', 'restore.sh'), to);
+}

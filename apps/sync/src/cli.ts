@@ -102,6 +102,14 @@ key
   .option('--config <file>', 'use the config’s key file')
   .requiredOption('--out <file>', 'where to write the write-only key')
   .action(run(lazy(() => import('./commands/key.js'), (m) => m.writeOnlyCommand)));
+key
+  .command('emergency-kit')
+  .description('write identity.txt, restore.sh and README.txt: restore with only age, tar and sh, no Coffer')
+  .option('--key-file <file>', 'the backup key file')
+  .option('--config <file>', 'use the config’s key file')
+  .requiredOption('--out <dir>', 'the kit’s folder (created 0700)')
+  .option('--force', 'write into a non-empty folder, replacing a previous kit')
+  .action(run(lazy(() => import('./commands/key.js'), (m) => m.emergencyKitCommand)));
 
 program
   .command('auth')
