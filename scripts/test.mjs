@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const packages = ['packages/crypto', 'packages/batch-io', 'packages/storage', 'apps/sync', 'apps/vault', 'packages/storage-s3', 'packages/storage-drive', 'packages/vault-protocol'].filter((p) => existsSync(join(p, 'package.json')));
+const packages = ['packages/crypto', 'packages/batch-io', 'packages/storage', 'apps/sync', 'apps/vault', 'packages/storage-s3', 'packages/storage-drive', 'packages/storage-testkit', 'packages/vault-protocol'].filter((p) => existsSync(join(p, 'package.json')));
 for (const p of packages) rmSync(join(p, 'test-results.json'), { force: true });
 const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--concurrency=1', ...process.argv.slice(2)], { stdio: 'inherit' });
 let passed = 0;
