@@ -22,6 +22,8 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 [ -f /usr/include/libdeflate.h ] || need_apt+=(libdeflate-dev)
 # fincore: the batched reader's test checks that files are out of the page cache before reading them.
 command -v fincore >/dev/null 2>&1 || need_apt+=(util-linux-extra)
+# systemd-analyze: checks contrib/systemd's units (apps/sync/test/contrib-units.test.ts).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 # restic: the peer `pnpm bench` compares the app against (not needed by the tests).
 command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then
