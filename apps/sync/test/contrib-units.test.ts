@@ -67,6 +67,8 @@ describe('systemd units', () => {
       expect(one('CapabilityBoundingSet')).toBe('');
       expect(one('RestrictAddressFamilies')).toBe('AF_UNIX AF_INET AF_INET6');
       expect(one('UMask')).toBe('0077');
+      expect(one('RemoveIPC')).toBe('yes');
+      expect(one('PrivateMounts')).toBe('yes');
       expect(service.ReadWritePaths).toEqual(['/var/lib/coffer']);
       expect(one('StateDirectory')).toBe('coffer');
       // The key stays out of argv and of the unit: it is read from the config's key file.
@@ -95,15 +97,27 @@ describe('systemd units', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'coffer-units-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('pass `systemd-analyze verify` with no complaint (ExecStart pointed at the built CLI)', () => {
+  /** The units as installed, with ExecStart pointed at the built CLI (systemd checks it is executable). */
+  const installed = (file: string) => {
+    writeFileSync(join(scratch, file), readFileSync(join(systemdDir, file), 'utf8').replaceAll('/usr/local/bin/coffer', CLI));
+    return join(scratch, file);
+  };
+
+  it('pass `systemd-analyze verify` with no complaint', () => {
     expect(spawnSync('sh', ['-c', 'command -v systemd-analyze']).status, 'systemd-analyze is missing: scripts/bootstrap.sh installs it (Debian package systemd)').toBe(0);
-    for (const file of units) {
-      const text = readFileSync(join(systemdDir, file), 'utf8').replaceAll('/usr/local/bin/coffer', CLI);
-      writeFileSync(join(scratch, file), text);
-    }
-    const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(scratch, u))], { encoding: 'utf8' });
+    const paths = units.map(installed);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...paths], { encoding: 'utf8' });
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('rate 3.0 or better ("OK") in `systemd-analyze security`', () => {
+    for (const file of ['coffer.service', 'coffer-backup.service']) {
+      // --threshold fails the command above 3.0 (30 of 100).
+      const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=30', installed(file)], { encoding: 'utf8' });
+      expect(r.stdout, r.stderr).toMatch(new RegExp(`Overall exposure level for ${file}: ([0-2]\\.\\d|3\\.0) OK`));
+      expect(r.status).toBe(0);
+    }
   });
 
   it('the checker does catch a broken unit (so the check above means something)', () => {
