@@ -25,6 +25,8 @@ command -v fincore >/dev/null 2>&1 || need_apt+=(util-linux-extra)
 # dash and shellcheck: the emergency kit's restore.sh is tested under dash and linted as POSIX sh.
 command -v dash >/dev/null 2>&1 || need_apt+=(dash)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+# systemd-analyze: checks contrib/systemd's units (apps/sync/test/contrib-units.test.ts).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 # restic: the peer `pnpm bench` compares the app against (not needed by the tests).
 command -v restic >/dev/null 2>&1 || need_apt+=(restic)
 if [ "${#need_apt[@]}" -gt 0 ]; then

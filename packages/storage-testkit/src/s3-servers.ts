@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { makePutReadAfterWrite } from './s3rver-read-after-write.js';
 
 export interface S3Server {
   readonly endpoint: string;
@@ -53,11 +54,12 @@ export async function startMoto(): Promise<S3Server> {
   };
 }
 
-/** s3rver from npm, in this process, on loopback. */
+/** s3rver from npm, in this process, on loopback, with PUTs made read-after-write (see the fix). */
 export async function startS3rver(): Promise<S3Server> {
   const directory = mkdtempSync(join(tmpdir(), 'coffer-s3rver-'));
   const bucket = 'coffer-s3rver';
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  makePutReadAfterWrite(server.store);
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,

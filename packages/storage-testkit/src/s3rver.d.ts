@@ -9,6 +9,8 @@ declare module 's3rver' {
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
+    /** Its FilesystemStore (lib/stores/filesystem.js). */
+    readonly store: Parameters<typeof import('./s3rver-read-after-write.js').makePutReadAfterWrite>[0];
     run(): Promise<{ port: number; address: string }>;
     close(): Promise<void>;
   }

@@ -1,0 +1,3 @@
+import { cofferVitest } from '@coffer/vitest-config';
+
+export default cofferVitest();
