@@ -117,6 +117,31 @@ describe('emergency kit: restore.sh with only sh (dash), age, tar and coreutils'
     expect(snapshot(join(dir, 'gz'))).toEqual(second);
   });
 
+  it('format 2: restores chunked backups made by `coffer backup`, the newest or a named one', () => {
+    const dir = workspace({
+      destinations: ['  - { name: disk, type: local, path: ./backups, format: chunked, chunker: { minKiB: 16, avgKiB: 64, maxKiB: 256 } }'],
+      retention: 'retention: { keepLast: 5 }',
+    });
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const first = expectedTree(dir);
+    writeFileSync(join(dir, 'chat', 'msgstore.db'), randomBytes(123_457));
+    spawnSync('sleep', ['1.1']);
+    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const second = expectedTree(dir);
+    const ids = listJson(dir).map((b) => b.id).sort();
+    expect(ids).toHaveLength(2);
+    const kit = makeKit(dir);
+    const newest = kitRestore(kit, ['backups', 'chats', 'newest'], dir);
+    expect(newest.stderr).toBe('');
+    expect(newest.code).toBe(0);
+    expect(newest.stdout).toContain(`restored backup ${ids[1]} of chats (format 2)`);
+    expect(snapshot(join(dir, 'newest'))).toEqual(second);
+    const named = kitRestore(kit, ['backups', 'chats', 'named', ids[0]!], dir);
+    expect(named.code, named.stderr).toBe(0);
+    expect(snapshot(join(dir, 'named'))).toEqual(first);
+  });
+
   it('format 2: restores chunked backups built per SPEC §9–§12, the newest across both formats or a named one', async () => {
     const dir = workspace({ retention: 'retention: { keepLast: 5 }' });
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
