@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, re
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coffer, expectedTree, listJson, snapshot, workspace } from './helpers.js';
+import { coffer, cofferRun, expectedTree, listJson, snapshot, workspace } from './helpers.js';
 
 const chunked = (extra = '') => [`  - { name: disk, type: local, path: ./backups, format: chunked, chunker: { minKiB: 16, avgKiB: 64, maxKiB: 256 }${extra} }`];
 
@@ -164,5 +164,28 @@ describe('chunked backups', () => {
     const r = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/destinations.*same format/);
+  });
+
+  it('two machines back up two sources with one key to one destination at the same time, and both always restore', async () => {
+    const shared = workspace();
+    const destination = [`  - { name: disk, type: local, path: ${join(shared, 'shared-backups')}, format: chunked, chunker: { minKiB: 16, avgKiB: 64, maxKiB: 256 } }`];
+    const a = workspace({ destinations: destination });
+    const b = workspace({ destinations: destination });
+    writeFileSync(join(b, 'coffer.yaml'), readFileSync(join(b, 'coffer.yaml'), 'utf8').replace('  - name: chats', '  - name: photos'));
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: a }).code).toBe(0);
+    copyFileSync(join(a, 'coffer.key'), join(b, 'coffer.key'));
+    for (let round = 0; round < 4; round++) {
+      for (const dir of [a, b]) writeFileSync(join(dir, 'chat', 'msgstore.db'), randomBytes(300_000));
+      const [ra, rb] = await Promise.all([a, b].map((cwd) => cofferRun(['backup', '--config', 'coffer.yaml'], { cwd })));
+      expect(ra!.code, ra!.stderr).toBe(0);
+      expect(rb!.code, rb!.stderr).toBe(0);
+      for (const [dir, source] of [[a, 'chats'], [b, 'photos']] as const) {
+        const to = `out-${round}`;
+        const r = coffer(['restore', '--config', 'coffer.yaml', '--source', source, '--to', to], { cwd: dir });
+        expect(r.code, r.stderr).toBe(0);
+        expect(snapshot(join(dir, to))).toEqual(expectedTree(dir));
+      }
+    }
+    expect(readdirSync(join(shared, 'shared-backups', 'coffer'))).toHaveLength(2);
   });
 });
