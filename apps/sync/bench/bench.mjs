@@ -6,6 +6,7 @@
 //          (COFFER_BENCH_FILES=…)
 //   many:  100,000 files of 0.5-3.5 KB in 100 folders, for memory whatever the file count
 //          (COFFER_BENCH_MANY_FILES=…)
+//   daily: chunked backups day after day beside restic (daily.mjs)
 // Prints MB/s, peak RSS and ratios, each the best of COFFER_BENCH_RUNS runs (3). Not a test.
 // Backups are timed in steady state: each run replaces the previous backup, for every tool.
 // COFFER_BENCH_SETS=mixed (or chat, or many, or a list) runs only those.
@@ -14,6 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, writeSync, clo
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { daily } from './daily.mjs';
 
 const cli = new URL('../dist/coffer.cjs', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'coffer-app-bench-'));
@@ -172,7 +174,8 @@ function run(name, make) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const sets = (process.env.COFFER_BENCH_SETS ?? 'mixed,chat,many').split(',');
+const sets = (process.env.COFFER_BENCH_SETS ?? 'mixed,chat,many,daily').split(',');
 if (sets.includes('mixed')) run('mixed', (data) => mixed(data, Number(process.env.COFFER_BENCH_MIB ?? 1024)));
 if (sets.includes('chat')) run('chat', (data) => chat(data, Number(process.env.COFFER_BENCH_FILES ?? 20000)));
 if (sets.includes('many')) run('many', (data) => many(data, Number(process.env.COFFER_BENCH_MANY_FILES ?? 100000)));
+if (sets.includes('daily')) daily(root, { mixed, cli, hasRestic });

@@ -3,38 +3,15 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coffer, cofferAsync, listJson, snapshot, workspace, expectedTree } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { coffer, listJson, snapshot, workspace, expectedTree } from './helpers.js';
+import { killCampaign } from './kill-campaign.js';
 
 describe('crash safety: kill -9 at random moments', () => {
   it('always leaves at least one complete, restorable backup and never a listed partial one (24 trials)', async () => {
     const dir = workspace();
     for (let i = 0; i < 6; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(4 << 20));
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    const started = Date.now();
-    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    const duration = Date.now() - started;
-    let killedMidway = 0;
-    for (let trial = 0; trial < 24; trial++) {
-      writeFileSync(join(dir, 'chat', 'msgstore.db'), `trial ${trial}`);
-      const child = cofferAsync(['backup', '--config', 'coffer.yaml'], { cwd: dir });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      // Spread kills over the whole run: start-up, upload, verification and rotation.
-      await sleep(Math.floor(Math.random() * duration * 1.1));
-      const stillRunning = child.exitCode === null;
-      child.kill('SIGKILL');
-      await exited;
-      if (stillRunning) killedMidway += 1;
-
-      const listed = listJson(dir);
-      expect(listed.length, `trial ${trial}: no backup left`).toBeGreaterThanOrEqual(1);
-      // Every listed backup is complete: verify each one in full.
-      for (const b of listed) {
-        const v = coffer(['verify', b.id, '--config', 'coffer.yaml'], { cwd: dir });
-        expect(v.code, `trial ${trial}: backup ${b.id} does not verify: ${v.stderr}`).toBe(0);
-      }
-    }
+    const killedMidway = await killCampaign(dir, 24, (trial) => writeFileSync(join(dir, 'chat', 'msgstore.db'), `trial ${trial}`));
     expect(killedMidway).toBeGreaterThanOrEqual(12);
     // After all that, a normal run succeeds (the stale lock is taken over), cleans up, and restores.
     const final = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });

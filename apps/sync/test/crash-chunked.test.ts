@@ -4,9 +4,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coffer, cofferAsync, expectedTree, listJson, snapshot, workspace } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { coffer, expectedTree, listJson, snapshot, workspace } from './helpers.js';
+import { killCampaign } from './kill-campaign.js';
 
 describe('crash safety of chunked backups', () => {
   it('kill -9 anywhere, collection included, never loses a listed backup (30 trials)', async () => {
@@ -16,27 +15,8 @@ describe('crash safety of chunked backups', () => {
     });
     for (let i = 0; i < 4; i++) writeFileSync(join(dir, 'chat', `video-${i}.mp4`), randomBytes(1 << 20));
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    const started = Date.now();
-    expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    const duration = Date.now() - started;
-    let killedMidway = 0;
-    for (let trial = 0; trial < 30; trial++) {
-      // Each trial replaces a video, so every run uploads chunks and collects the old ones.
-      writeFileSync(join(dir, 'chat', `video-${trial % 4}.mp4`), randomBytes(1 << 20));
-      const child = cofferAsync(['backup', '--config', 'coffer.yaml'], { cwd: dir });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      await sleep(Math.floor(Math.random() * duration * 1.2));
-      const stillRunning = child.exitCode === null;
-      child.kill('SIGKILL');
-      await exited;
-      if (stillRunning) killedMidway += 1;
-      const listed = listJson(dir);
-      expect(listed.length, `trial ${trial}: no backup left`).toBeGreaterThanOrEqual(1);
-      for (const b of listed) {
-        const v = coffer(['verify', b.id, '--config', 'coffer.yaml'], { cwd: dir });
-        expect(v.code, `trial ${trial}: backup ${b.id} does not verify: ${v.stderr}`).toBe(0);
-      }
-    }
+    // Each trial replaces a video, so every run uploads chunks and collects the old ones.
+    const killedMidway = await killCampaign(dir, 30, (trial) => writeFileSync(join(dir, 'chat', `video-${trial % 4}.mp4`), randomBytes(1 << 20)), 1.2);
     expect(killedMidway).toBeGreaterThanOrEqual(15);
     // A run that completes collects what the killed ones left: only the retained backups' chunks stay.
     const final = coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir });
