@@ -1,5 +1,5 @@
 /*
- * Batched ChaCha20-Poly1305 for age's STREAM payload (SPEC §5), on libuv's thread pool.
+ * Batched ChaCha20-Poly1305 for age's STREAM payload (SPEC §3), on libuv's thread pool.
  *
  * This composes OpenSSL's audited AEAD, the same one node:crypto uses (Node exports its OpenSSL
  * symbols to addons); it adds no cryptography of its own. What it saves is overhead: one call seals

@@ -1,5 +1,5 @@
 import { readBackupMetadata, type BackupMetadataInput, type WriteOnlyKey } from '@coffer/crypto';
-import type { ChunkerParams } from '../chunking/cut-finder.js';
+import type { ChunkerParams } from './cut-finder.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
 import { CHUNK_KEY, type ChunkedLayout } from './layout.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { chunkId, gearTable, sealChunk, type ChunkKeys } from '@coffer/crypto';
-import { CutFinder, type ChunkerParams } from '../chunking/cut-finder.js';
+import { CutFinder, type ChunkerParams } from './cut-finder.js';
 import type { Destination } from '../destinations.js';
 import { CofferError, EXIT } from '../errors.js';
 import type { ChunkedLayout } from './layout.js';

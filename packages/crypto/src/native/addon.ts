@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 /**
  * native/coffer_native.c: OpenSSL, the same code node:crypto runs, on libuv's thread pool.
  *
- * `sealChunks`/`openChunks` seal or open whole, non-final STREAM chunks (SPEC §5) straight into
+ * `sealChunks`/`openChunks` seal or open whole, non-final STREAM chunks (SPEC §3) straight into
  * `output`, minus the per-chunk cipher object, the copy out of `update()` and the main thread. The
  * input is `inputs` laid end to end, read where it lies; a chunk split across two is gathered.
  * They resolve false if any chunk fails to open, and `output` then holds only zeros. No buffer may
