@@ -2,6 +2,7 @@ import { auth } from '@googleapis/drive';
 import { chunks, FakeDrive, readAll, runStorageConformance } from '@coffer/storage-testkit';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RetryingBackend, type RetryPolicy } from '@coffer/storage';
 import { DriveBackend } from '../src/index.js';
 
 // One fake per suite; msw routes the real Google hosts to it in this process.
@@ -16,8 +17,9 @@ const oauth = () => {
   return client;
 };
 let folderNo = 0;
-const backend = (extra: Partial<ConstructorParameters<typeof DriveBackend>[0]> = {}) =>
-  new DriveBackend({ auth: oauth(), folder: `coffer-test-${++folderNo}`, chunkSize: 512 * 1024, retryDelayMs: 1, ...extra });
+// Wrapped as the app wraps it: Coffer's retry layer is the only one (the SDK's is off).
+const backend = (extra: Partial<ConstructorParameters<typeof DriveBackend>[0]> = {}, retry: Partial<RetryPolicy> = {}) =>
+  new RetryingBackend(new DriveBackend({ auth: oauth(), folder: `coffer-test-${++folderNo}`, chunkSize: 512 * 1024, ...extra }), { baseDelayMs: 1, maxDelayMs: 5, ...retry });
 
 runStorageConformance('drive (fake Drive API through msw)', {
   create: async ({ pageSize }) => backend({ pageSize }),
@@ -71,7 +73,7 @@ describe('Drive specifics', () => {
   });
 
   it('fails with RATE_LIMITED after bounded attempts when the rate limit persists', async () => {
-    const b = backend({ chunkAttempts: 3 });
+    const b = backend({}, { maxAttempts: 3 });
     fake.inject({ match: ({ method, url }) => method === 'PUT' && url.pathname.startsWith('/upload'), times: 3, status: 403, reason: 'userRateLimitExceeded' });
     await expect(b.put('limited', chunks(data(600 * 1024)))).rejects.toMatchObject({ code: 'RATE_LIMITED', isRetryable: true });
     const keys: string[] = [];
