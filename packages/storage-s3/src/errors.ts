@@ -55,19 +55,19 @@ export function s3Error(err: unknown, backend: string, key?: string): StorageErr
   const e = (err ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
   const name = e.name && e.name !== 'Error' && e.name !== 'TypeError' ? e.name : undefined;
-  let code: StorageErrorCode | undefined = BY_NAME[name ?? ''] ?? BY_NAME[e.code ?? ''];
-  // Only a request that got no HTTP answer failed in the network.
+  // Only a request that got no HTTP answer failed in the network. (The SDK renames a reset
+  // socket "TimeoutError"; the system code underneath says what happened.)
   const network = status === undefined ? networkFailure(err) : undefined;
-  if (!code && network) code = network.code;
+  if (network) {
+    const text = network.code === 'UNREACHABLE' ? `cannot reach s3 (${network.what})` : `temporary network failure (${network.what})${key ? ` for ${key}` : ''}`;
+    return new StorageError(network.code, `${backend}: ${text}`, { backend, key, cause: err, providerCode: network.providerCode });
+  }
+  let code: StorageErrorCode | undefined = BY_NAME[name ?? ''] ?? BY_NAME[e.code ?? ''];
   if (!code && status !== undefined) {
     code = status === 404 ? 'NOT_FOUND' : status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 429 || status === 503 ? 'RATE_LIMITED' : status >= 500 ? 'TRANSIENT' : 'INVALID_ARGUMENT';
   }
   code ??= 'TRANSIENT';
-  const providerCode = name && name !== 'Unknown' ? name : network?.providerCode ?? (e.code && /^[A-Z_]+$/.test(e.code) ? e.code : undefined);
-  if (network && (code === 'UNREACHABLE' || code === 'TRANSIENT') && !BY_NAME[name ?? '']) {
-    const text = code === 'UNREACHABLE' ? `cannot reach s3 (${network.what})` : `temporary network failure (${network.what})`;
-    return new StorageError(code, `${backend}: ${text}${key && code !== 'UNREACHABLE' ? ` for ${key}` : ''}`, { backend, key, cause: err, providerCode: network.providerCode });
-  }
+  const providerCode = name && name !== 'Unknown' ? name : e.code && /^[A-Z_]+$/.test(e.code) ? e.code : undefined;
   const detail = providerCode ? ` (${providerCode}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
   const what = name === 'NoSuchBucket' ? 'the bucket does not exist' : WORDS[code];
   return new StorageError(code, `${backend}: ${what}${key ? ` for ${key}` : ''}${detail}`, {

@@ -105,7 +105,8 @@ export class S3Backend implements StorageBackend {
       maxAttempts: 1,
       // requestTimeout is the socket's idle time (node-http-handler), not the whole request's:
       // a slow but moving upload is fine, a stalled one fails and is retried.
-      requestHandler: { connectionTimeout: options.timeoutMs ?? 120_000, requestTimeout: options.timeoutMs ?? 120_000 },
+      // Without throwOnRequestTimeout this SDK only logs a warning and keeps waiting.
+      requestHandler: { connectionTimeout: options.timeoutMs ?? 120_000, requestTimeout: options.timeoutMs ?? 120_000, throwOnRequestTimeout: true },
       ...options.clientConfig,
     });
   }

@@ -7,8 +7,12 @@ export interface FaultRequest {
   readonly n: number;
 }
 
-/** What to do with a request: forward it, or answer with an S3-style XML error. */
-export type FaultDecision = 'pass' | { status: number; code?: string; headers?: Record<string, string> };
+/**
+ * What to do with a request: forward it, answer with an S3-style XML error, say nothing at all
+ * (`stall`: the connection stays open and silent, as behind a dead NAT), or cut the connection
+ * (`reset`: a TCP RST once the request has arrived).
+ */
+export type FaultDecision = 'pass' | 'stall' | 'reset' | { status: number; code?: string; headers?: Record<string, string> };
 
 /**
  * An HTTP proxy for tests of processes msw cannot reach (the CLI in a child process): forwards to
@@ -38,6 +42,17 @@ export class FaultProxy {
     this.seen += 1;
     const url = new URL(req.url ?? '/', this.target);
     const decision = this.rule({ method: req.method ?? 'GET', url, n: this.seen });
+    if (decision === 'stall') {
+      req.resume();
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: 0 });
+      return;
+    }
+    if (decision === 'reset') {
+      req.resume();
+      req.on('end', () => req.socket.resetAndDestroy());
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: -1 });
+      return;
+    }
     if (decision !== 'pass') {
       req.resume();
       const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';

@@ -62,7 +62,7 @@ export function networkFailure(err: unknown): NetworkFailure | undefined {
         return { code: 'TRANSIENT', providerCode: 'ECONNRESET', what: 'the connection was reset' };
       case 'ETIMEDOUT':
       case 'UND_ERR_CONNECT_TIMEOUT':
-        return { code: 'TRANSIENT', providerCode: 'ETIMEDOUT', what: `the connection${at ? ` to ${at}` : ''} timed out` };
+        return { code: 'TRANSIENT', providerCode: 'ETIMEDOUT', what: `the request${at ? ` to ${at}` : ''} timed out` };
       case 'UND_ERR_HEADERS_TIMEOUT':
       case 'UND_ERR_BODY_TIMEOUT':
         return { code: 'TRANSIENT', providerCode: 'timeout', what: 'the provider stopped answering (timed out)' };
