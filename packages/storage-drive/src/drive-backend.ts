@@ -116,8 +116,17 @@ export class DriveBackend implements StorageBackend {
     this.folderId ??= (async () => {
       try {
         const q = `mimeType = 'application/vnd.google-apps.folder' and name = '${escapeQ(this.folder)}' and 'root' in parents and trashed = false`;
-        const found = await this.call(() => this.api.files.list({ q, spaces: 'drive', fields: 'files(id,createdTime)', pageSize: 100 }));
-        const existing = (found.data.files ?? []).sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? '') || (a.id! < b.id! ? -1 : 1))[0];
+        // Every page: Drive may answer an empty first page with a token, and gives the token
+        // only to a request whose `fields` names it.
+        const folders: drive_v3.Schema$File[] = [];
+        let pageToken: string | undefined;
+        do {
+          const token = pageToken;
+          const found = await this.call(() => this.api.files.list({ q, spaces: 'drive', fields: 'nextPageToken, files(id,createdTime)', pageSize: 100, pageToken: token }));
+          folders.push(...(found.data.files ?? []));
+          pageToken = found.data.nextPageToken ?? undefined;
+        } while (pageToken);
+        const existing = folders.sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? '') || (a.id! < b.id! ? -1 : 1))[0];
         if (existing?.id) return existing.id;
         const made = await this.call(() => this.api.files.create({ requestBody: { name: this.folder, mimeType: 'application/vnd.google-apps.folder', parents: ['root'] }, fields: 'id' }));
         return made.data.id!;
@@ -160,12 +169,37 @@ export class DriveBackend implements StorageBackend {
     return all.sort(newestFirst);
   }
 
+  /**
+   * The versions of `key`: a name search, plus the file this process last wrote under that key.
+   * Drive's search is eventually consistent and may not see a file created a moment ago, while
+   * files.get by id always does: so a stat or get right after a put finds what it wrote.
+   */
+  private async knownVersions(key: string): Promise<DriveFile[]> {
+    const found = await this.versions(key);
+    const mine = this.written.get(key);
+    if (mine && !found.some((f) => f.id === mine.id)) {
+      try {
+        const res = await this.call(() => this.api.files.get({ fileId: mine.id, fields: 'id,name,size,modifiedTime,md5Checksum,sha256Checksum,trashed' }));
+        if (!res.data.trashed) found.push(toFile(res.data));
+      } catch (err) {
+        const mapped = driveError(err, this.name, key);
+        if (mapped.code !== 'NOT_FOUND') throw mapped;
+        this.written.delete(key); // removed by someone else
+      }
+    }
+    // Newest first; on a timestamp tie (quick writes), what this process wrote last wins.
+    return found.sort((a, b) => b.modifiedTime.localeCompare(a.modifiedTime) || (a.id === mine?.id ? -1 : b.id === mine?.id ? 1 : newestFirst(a, b)));
+  }
+
   private async current(key: string): Promise<DriveFile> {
     validateKey(key, this.name);
-    const [newest] = await this.versions(key);
+    const [newest] = await this.knownVersions(key);
     if (!newest) throw new StorageError('NOT_FOUND', `${this.name}: no object ${key}`, { backend: this.name, key });
     return newest;
   }
+
+  /** The file this process last wrote under each key (see knownVersions). */
+  private readonly written = new Map<string, DriveFile>();
 
   async put(key: string, body: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     validateKey(key, this.name);
@@ -184,8 +218,9 @@ export class DriveBackend implements StorageBackend {
       throw err;
     }
     // Drive allows duplicate names: remove older files with this key, so one version is visible.
-    // (Found by parent, not by a name search: a search may lag behind the create just made.)
-    for (const old of await retry('list', () => this.versions(key))) if (old.id !== file.id) await retry('delete', () => this.deleteId(old.id, key));
+    const uploaded = file;
+    for (const old of await retry('list', () => this.knownVersions(key))) if (old.id !== uploaded.id) await retry('delete', () => this.deleteId(old.id, key));
+    this.written.set(key, uploaded);
     const checksum = file.md5Checksum ? { algorithm: 'md5' as const, value: file.md5Checksum } : undefined;
     return { key, size: file.size, checksum };
   }
@@ -390,7 +425,8 @@ export class DriveBackend implements StorageBackend {
 
   async delete(key: string): Promise<void> {
     validateKey(key, this.name);
-    for (const f of await this.versions(key)) await this.deleteId(f.id, key);
+    for (const f of await this.knownVersions(key)) await this.deleteId(f.id, key);
+    this.written.delete(key);
   }
 
   private async deleteId(id: string, key: string): Promise<void> {
