@@ -32,7 +32,7 @@ export interface DriveBackendOptions {
   /**
    * A metadata request, or a chunk's first byte of answer, that takes longer than this fails
    * (TRANSIENT, retried); a download that receives nothing for this long fails too. Default 120 s.
-   * Chunk uploads get this plus one second per 32 KiB of the chunk.
+   * Chunk uploads get this plus one second per 256 KiB of the chunk.
    */
   readonly timeoutMs?: number;
 }
@@ -175,7 +175,13 @@ export class DriveBackend implements StorageBackend {
    * files.get by id always does: so a stat or get right after a put finds what it wrote.
    */
   private async knownVersions(key: string): Promise<DriveFile[]> {
-    const found = await this.versions(key);
+    let found = await this.versions(key);
+    // A name search that finds nothing may be lagging (another process wrote it a moment ago):
+    // the folder's listing, by parent, has it.
+    if (found.length === 0 && !this.written.has(key)) {
+      for await (const f of this.files()) if (f.name === key) found.push(f);
+      found = found.sort(newestFirst);
+    }
     const mine = this.written.get(key);
     if (mine && !found.some((f) => f.id === mine.id)) {
       try {
@@ -317,7 +323,7 @@ export class DriveBackend implements StorageBackend {
             data,
             validateStatus: (st) => st === 308 || (st >= 200 && st < 300),
             retry: false,
-            timeout: this.timeoutMs + Math.ceil(data.length / 32),
+            timeout: this.timeoutMs + Math.ceil(data.length / 256),
           }),
         );
         if (res.status !== 308) {

@@ -66,6 +66,11 @@ export function driveError(err: unknown, backend: string, key?: string): Storage
     const text = network.code === 'UNREACHABLE' ? `cannot reach Google Drive (${network.what})` : `temporary network failure (${network.what})${key ? ` for ${key}` : ''}`;
     return new StorageError(network.code, `${backend}: ${text}`, { backend, key, cause: err, providerCode: network.providerCode });
   }
+  // gaxios ends a request that passed its `timeout` with a bare AbortError (a caller's own abort
+  // is reported before this mapping): a stalled request, retried.
+  if (!code && status === undefined && isAbort(err)) {
+    return new StorageError('TRANSIENT', `${backend}: Google Drive did not answer in time${key ? ` for ${key}` : ''} (timeout)`, { backend, key, cause: err, providerCode: 'timeout' });
+  }
   code ??= 'TRANSIENT';
   const detail = reason ? ` (${reason}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
   return new StorageError(code, `${backend}: ${WORDS[code] ?? code.toLowerCase()}${key ? ` for ${key}` : ''}${detail}`, {
@@ -76,4 +81,9 @@ export function driveError(err: unknown, backend: string, key?: string): Storage
     status,
     retryAfterMs: parseRetryAfter(header(e.response?.headers, 'retry-after')),
   });
+}
+
+function isAbort(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) if (e.name === 'AbortError') return true;
+  return false;
 }

@@ -37,6 +37,8 @@ export interface DriveFault {
   retryAfter?: number;
   /** Accept this many bytes of a chunk, then fail (a cut-off upload). */
   keepBytes?: number;
+  /** Say nothing for this many ms (a stalled socket), then answer with `status`. */
+  stallMs?: number;
 }
 
 /**
@@ -204,6 +206,7 @@ export class FakeDrive {
       return json(401, { error: { errors: [{ domain: 'global', reason: 'authError', message: 'Invalid Credentials', locationType: 'header', location: 'Authorization' }], code: 401, message: 'Invalid Credentials' } });
     }
     const fault = this.fault(request.method, url);
+    if (fault?.stallMs) await new Promise((r) => setTimeout(r, fault.stallMs).unref());
     if (fault && fault.keepBytes === undefined) {
       return json(fault.status, driveErrorBody(fault.status, fault.reason ?? 'backendError'), fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {});
     }
