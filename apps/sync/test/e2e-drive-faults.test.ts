@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FAKE_DRIVE_CREDENTIALS, FakeDrive, freePort, LENIENT, type DriveFault } from '@coffer/storage-testkit';
+import { FAKE_DRIVE_CREDENTIALS, FakeDrive, FaultProxy, freePort, LENIENT, type DriveFault } from '@coffer/storage-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coffer, cofferAsync, cofferRun, until, workspace } from './helpers.js';
 
@@ -121,6 +121,29 @@ describe('coffer CLI against Google Drive under faults (fake Drive)', () => {
     expect(JSON.parse((await run(dir, ['list', '--json'])).stdout)).toEqual([]);
     expect((await run(dir, ['backup'])).code).toBe(0);
     expect(JSON.parse((await run(dir, ['list', '--json'])).stdout)).toHaveLength(1);
+  });
+
+  it('connections reset in the middle of chunks: each resumes from what Drive kept, and the backup completes', async () => {
+    const proxy = new FaultProxy(root);
+    const proxied = await proxy.listen();
+    // Upload sessions point at the proxy too: the fake names its own root in their URLs.
+    fake.root = proxied;
+    let resets = 0;
+    proxy.rule = ({ method, url }) => (method === 'PUT' && url.pathname.startsWith('/upload') && resets++ < 5 ? { resetAfterBytes: 300 * 1024 } : 'pass');
+    try {
+      const dir = workspace({ destinations: [driveDestination(`Coffer Faults ${++folderNo}`).replace(`apiRoot: "${root}"`, `apiRoot: "${proxied}"`)] });
+      withCredentials(dir);
+      writeFileSync(join(dir, 'chat', 'video.mp4'), randomBytes(2 << 20));
+      expect((await run(dir, ['init'])).code).toBe(0);
+      const b = await run(dir, ['backup']);
+      expect(b.code, b.stderr).toBe(0);
+      expect(resets).toBeGreaterThan(5);
+      expect(b.stderr).toMatch(/retrying put part \d of \S+ in \d+\.\d s \(ECONNRESET\)/);
+      expect((await run(dir, ['verify'])).code).toBe(0);
+    } finally {
+      fake.root = root;
+      await proxy.close();
+    }
   });
 
   it('a stalled response times out and is retried', async () => {

@@ -10,9 +10,10 @@ export interface FaultRequest {
 /**
  * What to do with a request: forward it, answer with an S3-style XML error, say nothing at all
  * (`stall`: the connection stays open and silent, as behind a dead NAT), or cut the connection
- * (`reset`: a TCP RST once the request has arrived).
+ * with a TCP RST once `resetAfterBytes` of the request's body have arrived (per request, also on
+ * a kept-alive connection).
  */
-export type FaultDecision = 'pass' | 'stall' | 'reset' | { status: number; code?: string; headers?: Record<string, string> };
+export type FaultDecision = 'pass' | 'stall' | { resetAfterBytes: number } | { status: number; code?: string; headers?: Record<string, string> };
 
 /**
  * An HTTP proxy for tests of processes msw cannot reach (the CLI in a child process): forwards to
@@ -47,13 +48,18 @@ export class FaultProxy {
       this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: 0 });
       return;
     }
-    if (decision === 'reset') {
-      req.resume();
-      req.on('end', () => req.socket.resetAndDestroy());
+    if (decision !== 'pass' && 'resetAfterBytes' in decision) {
+      let seen = 0;
+      const reset = () => req.socket.resetAndDestroy();
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= decision.resetAfterBytes) reset();
+      });
+      req.on('end', reset);
       this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: -1 });
       return;
     }
-    if (decision !== 'pass') {
+    if (decision !== 'pass' && 'status' in decision) {
       req.resume();
       const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
       res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
