@@ -28,7 +28,7 @@ export interface LocalBackendOptions {
 }
 
 /** Maps filesystem errors to storage errors. Disk full and permissions are permanent (restic). */
-function fsError(err: unknown, backend: string, key: string | undefined): StorageError {
+export function fsError(err: unknown, backend: string, key: string | undefined): StorageError {
   if (isStorageError(err)) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
   const table: Record<string, [StorageErrorCode, string]> = {
