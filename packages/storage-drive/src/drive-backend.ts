@@ -174,11 +174,11 @@ export class DriveBackend implements StorageBackend {
    * Drive's search is eventually consistent and may not see a file created a moment ago, while
    * files.get by id always does: so a stat or get right after a put finds what it wrote.
    */
-  private async knownVersions(key: string): Promise<DriveFile[]> {
+  private async knownVersions(key: string, reading = false): Promise<DriveFile[]> {
     let found = await this.versions(key);
-    // A name search that finds nothing may be lagging (another process wrote it a moment ago):
-    // the folder's listing, by parent, has it.
-    if (found.length === 0 && !this.written.has(key)) {
+    // A read whose name search finds nothing may meet a lagging search (another process wrote
+    // the file a moment ago): the folder's listing, by parent, has it.
+    if (reading && found.length === 0 && !this.written.has(key)) {
       for await (const f of this.files()) if (f.name === key) found.push(f);
       found = found.sort(newestFirst);
     }
@@ -199,7 +199,7 @@ export class DriveBackend implements StorageBackend {
 
   private async current(key: string): Promise<DriveFile> {
     validateKey(key, this.name);
-    const [newest] = await this.knownVersions(key);
+    const [newest] = await this.knownVersions(key, true);
     if (!newest) throw new StorageError('NOT_FOUND', `${this.name}: no object ${key}`, { backend: this.name, key });
     return newest;
   }
@@ -431,7 +431,7 @@ export class DriveBackend implements StorageBackend {
 
   async delete(key: string): Promise<void> {
     validateKey(key, this.name);
-    for (const f of await this.knownVersions(key)) await this.deleteId(f.id, key);
+    for (const f of await this.knownVersions(key, true)) await this.deleteId(f.id, key);
     this.written.delete(key);
   }
 
