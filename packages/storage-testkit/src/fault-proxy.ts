@@ -60,9 +60,13 @@ export class FaultProxy {
       return;
     }
     if (decision !== 'pass' && 'status' in decision) {
+      // Answer once the body is in: closing while the client still sends would reset its
+      // connection, and a test of an error answer would see a reset instead.
       req.resume();
-      const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
-      res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
+      req.on('end', () => {
+        const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
+        res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
+      });
       this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: decision.status });
       return;
     }
