@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CofferCryptoError } from '@coffer/crypto';
-import { StorageError } from '@coffer/storage';
+import { isStorageError } from '@coffer/storage';
 import { quietSdkNotices } from './env.js';
 import { CofferError, EXIT } from './errors.js';
 import { giveHeapRoom } from './heap.js';
@@ -153,7 +153,9 @@ function report(err: unknown): number {
   if (err instanceof CofferError) {
     message = err.message;
     code = err.exitCode;
-  } else if (err instanceof CofferCryptoError || err instanceof StorageError) {
+  } else if (err instanceof CofferCryptoError || isStorageError(err)) {
+    // By brand, not instanceof: provider packages throw StorageErrors of their own copy of
+    // @coffer/storage, while this bundle inlines another.
     message = err.message;
   } else {
     message = `internal error: ${(err as Error)?.message ?? String(err)} (run with --debug for details)`;

@@ -1,6 +1,6 @@
-import { LocalBackend, LoggingBackend, RetryingBackend, type StorageBackend } from '@coffer/storage';
+import { describeRetry, LocalBackend, LoggingBackend, RetryingBackend, runWithRetry, type RetryPolicy, type StorageBackend } from '@coffer/storage';
 import type { DestinationConfig } from './config/schema.js';
-import { secretFromEnv } from './env.js';
+import { secretFromEnv, storageTuning } from './env.js';
 import { CofferError, EXIT } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -16,6 +16,7 @@ export interface Destination {
 export async function openDestination(config: DestinationConfig, log: Logger): Promise<Destination> {
   let inner: StorageBackend;
   let cleanup = async () => 0;
+  const tuning = storageTuning();
   switch (config.type) {
     case 'local': {
       const local = new LocalBackend({ root: config.path });
@@ -50,6 +51,7 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
         serverSideEncryption: config.serverSideEncryption,
         storageClass: config.storageClass as never,
         listApi: config.listApi,
+        timeoutMs: tuning.timeoutMs,
       });
       inner = s3;
       cleanup = () => s3.cleanupIncomplete();
@@ -61,7 +63,7 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
         tokenUrl: config.tokenUrl,
         scopes: [config.folder === APP_DATA ? DRIVE_SCOPES.appData : DRIVE_SCOPES.file],
       });
-      inner = new DriveBackend({ auth, folder: config.folder, chunkSize: config.chunkSizeMiB * 1024 * 1024, rootUrl: config.apiRoot });
+      inner = new DriveBackend({ auth, folder: config.folder, chunkSize: config.chunkSizeMiB * 1024 * 1024, rootUrl: config.apiRoot, timeoutMs: tuning.timeoutMs });
       break;
     }
     default: {
@@ -70,9 +72,10 @@ export async function openDestination(config: DestinationConfig, log: Logger): P
     }
   }
   const logged = new LoggingBackend(inner, (e) => log.debug({ storage: e }, `${e.operation} ${e.key} ${e.ok ? 'ok' : e.errorCode}`));
-  const backend = new RetryingBackend(logged, {
-    onRetry: ({ operation, key, attempt, delayMs, error }) =>
-      log.warn(`destination ${config.name}: ${operation} ${key ?? ''} failed (${error.code}), retry ${attempt} in ${Math.round(delayMs)} ms`),
-  });
-  return { name: config.name, config, backend, cleanup };
+  // The one retry layer for every provider (their SDKs' own retries are off): each retry is
+  // logged, e.g. "destination s3: retrying put part 2 of coffer/… in 2.1 s (SlowDown 503), attempt 3/8".
+  const policy: Partial<RetryPolicy> = Object.fromEntries(Object.entries(tuning.retry).filter(([, v]) => v !== undefined));
+  const backend = new RetryingBackend(logged, { ...policy, onRetry: (info) => log.warn(`destination ${config.name}: ${describeRetry(info)}`) });
+  // Cleaning up is a few idempotent requests (list the leftovers, abort each): retried whole.
+  return { name: config.name, config, backend, cleanup: () => runWithRetry(backend.policy, 'clean-up of interrupted uploads', undefined, cleanup) };
 }

@@ -17,3 +17,36 @@ export function secretFromEnv(variable: string, what: string): string {
 export function quietSdkNotices(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
+
+export interface StorageTuning {
+  /** Overrides of the retry policy's waits (DEFAULT_RETRY otherwise). */
+  readonly retry: { baseDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
+  /** How long a provider request may stall before it fails and is retried. */
+  readonly timeoutMs?: number;
+}
+
+function positiveInteger(variable: string): number | undefined {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw configError(`environment variable ${variable} must be a whole number of at least 1, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * Retry and timeout settings for cloud destinations, from the environment (documented in the
+ * README under "Retries and timeouts"): COFFER_RETRY_BASE_MS (first wait, default 500),
+ * COFFER_RETRY_MAX_MS (longest wait, default 30000), COFFER_RETRY_ATTEMPTS (default 8) and
+ * COFFER_STORAGE_TIMEOUT_MS (a stalled request fails after this long, default 120000). Tests
+ * shorten them; users rarely need to.
+ */
+export function storageTuning(): StorageTuning {
+  return {
+    retry: {
+      baseDelayMs: positiveInteger('COFFER_RETRY_BASE_MS'),
+      maxDelayMs: positiveInteger('COFFER_RETRY_MAX_MS'),
+      maxAttempts: positiveInteger('COFFER_RETRY_ATTEMPTS'),
+    },
+    timeoutMs: positiveInteger('COFFER_STORAGE_TIMEOUT_MS'),
+  };
+}

@@ -1,27 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, TEST_CREDENTIALS } from '@coffer/storage-testkit';
 import { describe, expect, it } from 'vitest';
-import { coffer, cofferAsync, listJson, workspace } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { coffer, cofferAsync, listJson, until, workspace } from './helpers.js';
 
 describe('coffer daemon', () => {
   it('backs up on schedule, serves /healthz and /metrics, refuses a second instance, stops on SIGTERM', async () => {
@@ -86,5 +68,67 @@ describe('coffer daemon', () => {
     appendFileSync(join(dir, 'chat', 'msgstore.db'), 'x');
     expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
     expect(listJson(dir)).toHaveLength(1);
+  });
+
+  it('every metric series exists from start-up, before any run', async () => {
+    const port = await freePort();
+    // A schedule whose first run is months away: what a scraper sees right after start-up.
+    const dir = workspace({ extra: `daemon: { listen: "127.0.0.1:${port}" }\nschedule: { cron: "0 0 1 1 *" }` });
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const daemon = cofferAsync(['daemon', '--config', 'coffer.yaml'], { cwd: dir });
+    const exited = new Promise<number | null>((r) => daemon.on('exit', r));
+    try {
+      const metrics = await until('/metrics', async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+      for (const line of [
+        `coffer_build_info{version="${version}"} 1`,
+        'coffer_last_success_timestamp_seconds{source="chats",destination="disk"} 0',
+        'coffer_last_run_success{source="chats",destination="disk"} NaN',
+        'coffer_backup_bytes_total{source="chats",destination="disk"} 0',
+        'coffer_backup_failures_total{source="chats",destination="disk"} 0',
+        'coffer_backup_duration_seconds_count{source="chats"} 0',
+        'coffer_runs_total 0',
+        'coffer_run_failures_total 0',
+      ]) {
+        expect(metrics).toContain(line);
+      }
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', problems: [], destinations: [{ source: 'chats', destination: 'disk', lastRunOk: null }] });
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('/healthz answers 503 naming the destination whose last run failed, and why; the metrics agree', async () => {
+    const port = await freePort();
+    const s3 = '  - { name: s3, type: s3, bucket: coffer-none, endpoint: "http://127.0.0.1:9", forcePathStyle: true, accessKeyIdEnv: COFFER_TEST_KEY_ID, secretAccessKeyEnv: COFFER_TEST_SECRET }';
+    const dir = workspace({ destinations: ['  - { name: disk, type: local, path: ./backups }', s3], extra: `daemon: { listen: "127.0.0.1:${port}" }\nschedule: { every: "1h" }` });
+    const env = { COFFER_TEST_KEY_ID: TEST_CREDENTIALS.accessKeyId, COFFER_TEST_SECRET: TEST_CREDENTIALS.secretAccessKey, COFFER_RETRY_ATTEMPTS: '2', COFFER_RETRY_BASE_MS: '5' };
+    expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir, env }).code).toBe(0);
+    const daemon = cofferAsync(['daemon', '--config', 'coffer.yaml'], { cwd: dir, env });
+    const exited = new Promise<number | null>((r) => daemon.on('exit', r));
+    try {
+      const health = await until('the first run to end', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        const body = (await r.json()) as { lastRunEndedAt: string | null };
+        return body.lastRunEndedAt ? { status: r.status, body } : undefined;
+      });
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({
+        status: 'failing',
+        lastRunOk: false,
+        problems: [{ source: 'chats', destination: 's3', reason: expect.stringMatching(/^the last backup failed: .*cannot reach s3 \(connection refused to 127\.0\.0\.1:9\)$/) }],
+      });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('coffer_last_run_success{source="chats",destination="disk"} 1');
+      expect(metrics).toContain('coffer_last_run_success{source="chats",destination="s3"} 0');
+      expect(metrics).toContain('coffer_backup_failures_total{source="chats",destination="s3"} 1');
+      expect(metrics).toContain('coffer_last_success_timestamp_seconds{source="chats",destination="s3"} 0');
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });

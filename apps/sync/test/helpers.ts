@@ -110,3 +110,14 @@ export function expectedTree(dir: string): Record<string, string> {
   delete tree['draft.tmp'];
   return tree;
 }
+
+/** Polls `fn` until it returns a value (errors count as "not yet"). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { drive as driveApi, type drive_v3 } from '@googleapis/drive';
 import {
   StorageError,
+  type RequestRetry,
   validateKey,
   validatePrefix,
   verifyLength,
@@ -29,9 +29,12 @@ export interface DriveBackendOptions {
   /** API root, e.g. "https://www.googleapis.com/" (tests point it at the fake Drive). */
   readonly rootUrl?: string;
   readonly pageSize?: number;
-  /** Attempts per chunk on transient failures before the upload fails. */
-  readonly chunkAttempts?: number;
-  readonly retryDelayMs?: number;
+  /**
+   * A metadata request, or a chunk's first byte of answer, that takes longer than this fails
+   * (TRANSIENT, retried); a download that receives nothing for this long fails too. Default 120 s.
+   * Chunk uploads get this plus one second per 256 KiB of the chunk.
+   */
+  readonly timeoutMs?: number;
 }
 
 interface DriveFile {
@@ -75,8 +78,14 @@ export class DriveBackend implements StorageBackend {
     this.rootUrl = (options.rootUrl ?? 'https://www.googleapis.com/').replace(/\/?$/, '/');
     this.chunkSize = Math.max(QUANTUM, Math.round((options.chunkSize ?? 8 * 1024 * 1024) / QUANTUM) * QUANTUM);
     this.name = `drive:${this.folder}`;
-    this.api = driveApi({ version: 'v3', auth: options.auth, rootUrl: this.rootUrl });
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    // One retry layer: Coffer's (RetryingBackend, and PutOptions.retry for each chunk), which
+    // logs, honours Retry-After and backs off on 403 rateLimitExceeded too. googleapis turns
+    // gaxios's retries on for every API call (3 more tries on 429 and 5xx, silently), which would
+    // multiply with ours: off.
+    this.api = driveApi({ version: 'v3', auth: options.auth, rootUrl: this.rootUrl, retry: false, timeout: this.timeoutMs });
   }
+  private readonly timeoutMs: number;
 
   /**
    * Runs one API call; on a 401 forces a token refresh and tries once more (the access token
@@ -107,8 +116,17 @@ export class DriveBackend implements StorageBackend {
     this.folderId ??= (async () => {
       try {
         const q = `mimeType = 'application/vnd.google-apps.folder' and name = '${escapeQ(this.folder)}' and 'root' in parents and trashed = false`;
-        const found = await this.call(() => this.api.files.list({ q, spaces: 'drive', fields: 'files(id,createdTime)', pageSize: 100 }));
-        const existing = (found.data.files ?? []).sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? '') || (a.id! < b.id! ? -1 : 1))[0];
+        // Every page: Drive may answer an empty first page with a token, and gives the token
+        // only to a request whose `fields` names it.
+        const folders: drive_v3.Schema$File[] = [];
+        let pageToken: string | undefined;
+        do {
+          const token = pageToken;
+          const found = await this.call(() => this.api.files.list({ q, spaces: 'drive', fields: 'nextPageToken, files(id,createdTime)', pageSize: 100, pageToken: token }));
+          folders.push(...(found.data.files ?? []));
+          pageToken = found.data.nextPageToken ?? undefined;
+        } while (pageToken);
+        const existing = folders.sort((a, b) => (a.createdTime ?? '').localeCompare(b.createdTime ?? '') || (a.id! < b.id! ? -1 : 1))[0];
         if (existing?.id) return existing.id;
         const made = await this.call(() => this.api.files.create({ requestBody: { name: this.folder, mimeType: 'application/vnd.google-apps.folder', parents: ['root'] }, fields: 'id' }));
         return made.data.id!;
@@ -151,30 +169,64 @@ export class DriveBackend implements StorageBackend {
     return all.sort(newestFirst);
   }
 
+  /**
+   * The versions of `key`: a name search, plus the file this process last wrote under that key.
+   * Drive's search is eventually consistent and may not see a file created a moment ago, while
+   * files.get by id always does: so a stat or get right after a put finds what it wrote.
+   */
+  private async knownVersions(key: string, reading = false): Promise<DriveFile[]> {
+    let found = await this.versions(key);
+    // A read whose name search finds nothing may meet a lagging search (another process wrote
+    // the file a moment ago): the folder's listing, by parent, has it.
+    if (reading && found.length === 0 && !this.written.has(key)) {
+      for await (const f of this.files()) if (f.name === key) found.push(f);
+      found = found.sort(newestFirst);
+    }
+    const mine = this.written.get(key);
+    if (mine && !found.some((f) => f.id === mine.id)) {
+      try {
+        const res = await this.call(() => this.api.files.get({ fileId: mine.id, fields: 'id,name,size,modifiedTime,md5Checksum,sha256Checksum,trashed' }));
+        if (!res.data.trashed) found.push(toFile(res.data));
+      } catch (err) {
+        const mapped = driveError(err, this.name, key);
+        if (mapped.code !== 'NOT_FOUND') throw mapped;
+        this.written.delete(key); // removed by someone else
+      }
+    }
+    // Newest first; on a timestamp tie (quick writes), what this process wrote last wins.
+    return found.sort((a, b) => b.modifiedTime.localeCompare(a.modifiedTime) || (a.id === mine?.id ? -1 : b.id === mine?.id ? 1 : newestFirst(a, b)));
+  }
+
   private async current(key: string): Promise<DriveFile> {
     validateKey(key, this.name);
-    const [newest] = await this.versions(key);
+    const [newest] = await this.knownVersions(key, true);
     if (!newest) throw new StorageError('NOT_FOUND', `${this.name}: no object ${key}`, { backend: this.name, key });
     return newest;
   }
+
+  /** The file this process last wrote under each key (see knownVersions). */
+  private readonly written = new Map<string, DriveFile>();
 
   async put(key: string, body: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     validateKey(key, this.name);
     const aborted = () => new StorageError('ABORTED', `upload of ${key} was aborted`, { backend: this.name, key });
     if (options.signal?.aborted) throw aborted();
-    const parent = await this.resolveFolder();
-    const session = await this.startSession(key, parent);
+    const retry: RequestRetry = options.retry ?? ((_operation, request) => request());
+    const parent = await retry('start put', () => this.resolveFolder());
+    const sessions = { current: await retry('start put', () => this.startSession(key, parent)), start: () => this.startSession(key, parent) };
     let file: DriveFile | undefined;
     try {
-      file = await this.upload(session, key, body, options);
+      file = await this.upload(sessions, key, body, options, retry);
     } catch (err) {
       // Cancel the session so nothing half-made lingers, then report.
-      await this.options.auth.request({ url: session, method: 'DELETE' }).catch(() => {});
+      await this.options.auth.request({ url: sessions.current, method: 'DELETE', retry: false, timeout: this.timeoutMs }).catch(() => {});
       if (options.signal?.aborted) throw aborted();
       throw err;
     }
     // Drive allows duplicate names: remove older files with this key, so one version is visible.
-    for (const old of await this.versions(key)) if (old.id !== file.id) await this.deleteId(old.id, key);
+    const uploaded = file;
+    for (const old of await retry('list', () => this.knownVersions(key))) if (old.id !== uploaded.id) await retry('delete', () => this.deleteId(old.id, key));
+    this.written.set(key, uploaded);
     const checksum = file.md5Checksum ? { algorithm: 'md5' as const, value: file.md5Checksum } : undefined;
     return { key, size: file.size, checksum };
   }
@@ -186,6 +238,8 @@ export class DriveBackend implements StorageBackend {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': 'application/octet-stream' },
         data: JSON.stringify({ name: key, parents: [parent], appProperties: { [MARK]: '1' } }),
+        retry: false,
+        timeout: this.timeoutMs,
       }));
       const location = (res.headers as unknown as Headers).get?.('location') ?? (res.headers as unknown as Record<string, string>).location;
       if (!location) throw new StorageError('TRANSIENT', `${this.name}: Drive did not return an upload session`, { backend: this.name, key });
@@ -195,11 +249,17 @@ export class DriveBackend implements StorageBackend {
     }
   }
 
-  /** Sends the body in chunks; keeps one unconfirmed chunk in memory so it can resume after a failure. */
-  private async upload(session: string, key: string, body: AsyncIterable<Uint8Array>, options: PutOptions): Promise<DriveFile> {
+  /**
+   * Sends the body in chunks; keeps one unconfirmed chunk in memory so it can resume after a
+   * failure. Each chunk is one retried request (`retry`): after a failure the next attempt asks
+   * Drive how much it kept and sends only the rest. A session Drive forgot (404) is started over
+   * while the bytes sent so far are all still held (the first chunk); later, the put fails.
+   */
+  private async upload(sessions: { current: string; start: () => Promise<string> }, key: string, body: AsyncIterable<Uint8Array>, options: PutOptions, retry: RequestRetry): Promise<DriveFile> {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let confirmed = 0; // bytes Drive has acknowledged
+    let part = 0;
     const take = (n: number): Buffer => {
       const all = Buffer.concat(pending, pendingBytes);
       const out = all.subarray(0, n);
@@ -208,62 +268,76 @@ export class DriveBackend implements StorageBackend {
       return out;
     };
     const send = async (chunk: Buffer, final: boolean): Promise<DriveFile | null> => {
-      const attempts = this.options.chunkAttempts ?? 6;
-      let start = confirmed;
-      let data = chunk;
-      let resync = false; // after a failure: ask Drive what it has before sending again
-      for (let attempt = 1; ; attempt++) {
+      part += 1;
+      const state = { start: confirmed, data: chunk, resync: false };
+      return retry(`put part ${part}`, async () => {
         if (options.signal?.aborted) throw new StorageError('ABORTED', `upload of ${key} was aborted`, { backend: this.name, key });
         try {
-          if (resync) {
-            // Resume: Drive says how much of the upload it already has; send only the rest.
-            const status = await this.queryStatus(session, key, final ? String(start + data.length) : '*');
-            if (status.done) return status.done;
-            data = data.subarray(Math.max(0, status.received - start));
-            start = confirmed = status.received;
-            resync = false;
-          }
-          if (!final) {
-            // Non-final requests must be whole 256 KiB units: an unaligned tail (after Drive kept
-            // part of a chunk) goes back in front of the data still to come.
-            const aligned = data.length - (data.length % QUANTUM);
-            if (aligned < data.length) {
-              pending.unshift(data.subarray(aligned));
-              pendingBytes += data.length - aligned;
-              data = data.subarray(0, aligned);
-            }
-            if (data.length === 0) return null;
-          }
-          const total = final ? String(start + data.length) : '*';
-          const range = data.length === 0 ? `bytes */${total}` : `bytes ${start}-${start + data.length - 1}/${total}`;
-          const body = data;
-          const res = await this.call(() =>
-            this.options.auth.request<drive_v3.Schema$File>({
-              url: session,
-              method: 'PUT',
-              headers: { 'content-range': range, 'content-type': 'application/octet-stream' },
-              data: body,
-              validateStatus: (st) => st === 308 || (st >= 200 && st < 300),
-            }),
-          );
-          if (res.status !== 308) {
-            options.onProgress?.(start + data.length);
-            return toFile(res.data);
-          }
-          const acknowledged = rangeEnd(res.headers);
-          // Drive may keep less than was sent: resend the rest with the next request.
-          const kept = acknowledged - start;
-          confirmed = acknowledged;
-          options.onProgress?.(confirmed);
-          if (kept >= data.length) return null;
-          start = confirmed;
-          data = data.subarray(kept);
+          return await sendChunk(state, final);
         } catch (err) {
           const mapped = driveError(err, this.name, key);
-          if (!mapped.isRetryable || attempt >= attempts) throw mapped;
-          await sleep(Math.max(mapped.retryAfterMs ?? 0, Math.random() * (this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1)));
-          resync = true;
+          if (mapped.code === 'NOT_FOUND') {
+            // The session expired (Drive forgets them after about a week, or on its own).
+            if (state.start !== 0) {
+              throw new StorageError('ABORTED', `${this.name}: Google Drive ended the upload session of ${key} (expired, 404) after part of it was sent; the next run uploads it again`, { backend: this.name, key, cause: err, providerCode: 'sessionExpired', status: 404 });
+            }
+            sessions.current = await sessions.start();
+            state.resync = false;
+            throw new StorageError('TRANSIENT', `${this.name}: the upload session of ${key} expired; starting it over`, { backend: this.name, key, cause: err, providerCode: 'sessionExpired', status: 404 });
+          }
+          state.resync = true;
+          throw mapped;
         }
+      });
+    };
+    const sendChunk = async (state: { start: number; data: Buffer; resync: boolean }, final: boolean): Promise<DriveFile | null> => {
+      const session = sessions.current;
+      if (state.resync) {
+        // Resume: Drive says how much of the upload it already has; send only the rest.
+        const status = await this.queryStatus(session, final ? String(state.start + state.data.length) : '*');
+        if (status.done) return status.done;
+        state.data = state.data.subarray(Math.max(0, status.received - state.start));
+        state.start = confirmed = status.received;
+        state.resync = false;
+      }
+      for (;;) {
+        if (!final) {
+          // Non-final requests must be whole 256 KiB units: an unaligned tail (after Drive kept
+          // part of a chunk) goes back in front of the data still to come.
+          const aligned = state.data.length - (state.data.length % QUANTUM);
+          if (aligned < state.data.length) {
+            pending.unshift(state.data.subarray(aligned));
+            pendingBytes += state.data.length - aligned;
+            state.data = state.data.subarray(0, aligned);
+          }
+          if (state.data.length === 0) return null;
+        }
+        const { start, data } = state;
+        const total = final ? String(start + data.length) : '*';
+        const range = data.length === 0 ? `bytes */${total}` : `bytes ${start}-${start + data.length - 1}/${total}`;
+        const res = await this.call(() =>
+          this.options.auth.request<drive_v3.Schema$File>({
+            url: session,
+            method: 'PUT',
+            headers: { 'content-range': range, 'content-type': 'application/octet-stream' },
+            data,
+            validateStatus: (st) => st === 308 || (st >= 200 && st < 300),
+            retry: false,
+            timeout: this.timeoutMs + Math.ceil(data.length / 256),
+          }),
+        );
+        if (res.status !== 308) {
+          options.onProgress?.(start + data.length);
+          return toFile(res.data);
+        }
+        // Drive may keep less than was sent (a 308 with a shorter Range): send the rest next.
+        const acknowledged = rangeEnd(res.headers);
+        const kept = acknowledged - start;
+        confirmed = acknowledged;
+        options.onProgress?.(confirmed);
+        if (kept >= data.length) return null;
+        state.start = confirmed;
+        state.data = data.subarray(Math.max(0, kept));
       }
     };
     const source = body[Symbol.asyncIterator]();
@@ -287,25 +361,20 @@ export class DriveBackend implements StorageBackend {
     return done;
   }
 
-  private async queryStatus(session: string, key: string, total: string): Promise<{ received: number; done?: DriveFile }> {
-    try {
-      const res = await this.call(() =>
-        this.options.auth.request<drive_v3.Schema$File>({
-          url: session,
-          method: 'PUT',
-          headers: { 'content-range': `bytes */${total}` },
-          validateStatus: (st) => st === 308 || (st >= 200 && st < 300),
-        }),
-      );
-      if (res.status !== 308) return { received: Number(res.data.size ?? 0), done: toFile(res.data) };
-      return { received: rangeEnd(res.headers) };
-    } catch (err) {
-      const mapped = driveError(err, this.name, key);
-      if (mapped.code === 'NOT_FOUND') {
-        throw new StorageError('TRANSIENT', `${this.name}: the upload session of ${key} expired; the backup must start over`, { backend: this.name, key, cause: err });
-      }
-      throw mapped;
-    }
+  /** How much of the upload Drive has; errors are the caller's to map (a 404: the session expired). */
+  private async queryStatus(session: string, total: string): Promise<{ received: number; done?: DriveFile }> {
+    const res = await this.call(() =>
+      this.options.auth.request<drive_v3.Schema$File>({
+        url: session,
+        method: 'PUT',
+        headers: { 'content-range': `bytes */${total}` },
+        validateStatus: (st) => st === 308 || (st >= 200 && st < 300),
+        retry: false,
+        timeout: this.timeoutMs,
+      }),
+    );
+    if (res.status !== 308) return { received: Number(res.data.size ?? 0), done: toFile(res.data) };
+    return { received: rangeEnd(res.headers) };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
@@ -323,8 +392,21 @@ export class DriveBackend implements StorageBackend {
     }
     if (file.size === 0) return Readable.from([]);
     try {
-      const res = await this.call(() => this.api.files.get({ fileId: file.id, alt: 'media' }, { responseType: 'stream', headers, signal: options.signal }));
-      return verifyLength(res.data as unknown as Readable, expected, this.name, key, (err) => driveError(err, this.name, key));
+      // No whole-request timeout on a download (it may take hours): the answer must start within
+      // the timeout, and then bytes must keep coming (verifyLength's idle check).
+      const res = await this.call(async () => {
+        const started = new AbortController();
+        const timer = setTimeout(() => started.abort(new StorageError('TRANSIENT', `${this.name}: no answer within ${this.timeoutMs / 1000} s`, { backend: this.name, key, providerCode: 'timeout' })), this.timeoutMs);
+        try {
+          const signal = options.signal ? AbortSignal.any([options.signal, started.signal]) : started.signal;
+          return await this.api.files.get({ fileId: file.id, alt: 'media' }, { responseType: 'stream', headers, signal, timeout: 0 });
+        } catch (err) {
+          throw started.signal.aborted ? started.signal.reason : err;
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+      return verifyLength(res.data as unknown as Readable, expected, this.name, key, (err) => driveError(err, this.name, key), this.timeoutMs);
     } catch (err) {
       throw driveError(err, this.name, key);
     }
@@ -349,7 +431,8 @@ export class DriveBackend implements StorageBackend {
 
   async delete(key: string): Promise<void> {
     validateKey(key, this.name);
-    for (const f of await this.versions(key)) await this.deleteId(f.id, key);
+    for (const f of await this.knownVersions(key, true)) await this.deleteId(f.id, key);
+    this.written.delete(key);
   }
 
   private async deleteId(id: string, key: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { StorageError, type StorageErrorCode } from '@coffer/storage';
+import { isStorageError, networkFailure, parseRetryAfter, StorageError, type StorageErrorCode } from '@coffer/storage';
 
 interface GaxiosLike {
   message?: string;
@@ -51,7 +51,7 @@ const WORDS: Partial<Record<StorageErrorCode, string>> = {
 
 /** Maps gaxios / fetch errors and Drive error bodies to StorageErrors; nothing from the SDK leaks past. */
 export function driveError(err: unknown, backend: string, key?: string): StorageError {
-  if (err instanceof StorageError) return err;
+  if (isStorageError(err)) return err;
   const e = (err ?? {}) as GaxiosLike;
   const status = e.response?.status ?? e.status ?? (typeof e.code === 'number' ? e.code : undefined);
   const reason = driveReason(e.response?.data);
@@ -60,13 +60,30 @@ export function driveError(err: unknown, backend: string, key?: string): Storage
     code = status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 404 ? 'NOT_FOUND' : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'TRANSIENT' : 'INVALID_ARGUMENT';
   }
   if (!code && /invalid_grant/.test(e.message ?? '')) code = 'UNAUTHENTICATED';
-  code ??= 'TRANSIENT'; // no HTTP status at all: a network failure
-  const retryAfter = Number(header(e.response?.headers, 'retry-after'));
+  // No HTTP status at all: the network failed (refused, DNS, TLS, reset, timeout).
+  const network = status === undefined ? networkFailure(err) : undefined;
+  if (!code && network) {
+    const text = network.code === 'UNREACHABLE' ? `cannot reach Google Drive (${network.what})` : `temporary network failure (${network.what})${key ? ` for ${key}` : ''}`;
+    return new StorageError(network.code, `${backend}: ${text}`, { backend, key, cause: err, providerCode: network.providerCode });
+  }
+  // gaxios ends a request that passed its `timeout` with a bare AbortError (a caller's own abort
+  // is reported before this mapping): a stalled request, retried.
+  if (!code && status === undefined && isAbort(err)) {
+    return new StorageError('TRANSIENT', `${backend}: Google Drive did not answer in time${key ? ` for ${key}` : ''} (timeout)`, { backend, key, cause: err, providerCode: 'timeout' });
+  }
+  code ??= 'TRANSIENT';
   const detail = reason ? ` (${reason}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
   return new StorageError(code, `${backend}: ${WORDS[code] ?? code.toLowerCase()}${key ? ` for ${key}` : ''}${detail}`, {
     backend,
     key,
     cause: err,
-    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    providerCode: reason,
+    status,
+    retryAfterMs: parseRetryAfter(header(e.response?.headers, 'retry-after')),
   });
+}
+
+function isAbort(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) if (e.name === 'AbortError') return true;
+  return false;
 }

@@ -1,7 +1,8 @@
 import { auth } from '@googleapis/drive';
-import { chunks, FakeDrive, readAll, runStorageConformance } from '@coffer/storage-testkit';
+import { chunks, FakeDrive, LENIENT, readAll, runStorageConformance, type DriveStrictness } from '@coffer/storage-testkit';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RetryingBackend, type RetryPolicy } from '@coffer/storage';
 import { DriveBackend } from '../src/index.js';
 
 // One fake per suite; msw routes the real Google hosts to it in this process.
@@ -16,14 +17,33 @@ const oauth = () => {
   return client;
 };
 let folderNo = 0;
-const backend = (extra: Partial<ConstructorParameters<typeof DriveBackend>[0]> = {}) =>
-  new DriveBackend({ auth: oauth(), folder: `coffer-test-${++folderNo}`, chunkSize: 512 * 1024, retryDelayMs: 1, ...extra });
+// Wrapped as the app wraps it: Coffer's retry layer is the only one (the SDK's is off).
+const backend = (extra: Partial<ConstructorParameters<typeof DriveBackend>[0]> = {}, retry: Partial<RetryPolicy> = {}) =>
+  new RetryingBackend(new DriveBackend({ auth: oauth(), folder: `coffer-test-${++folderNo}`, chunkSize: 512 * 1024, ...extra }), { baseDelayMs: 1, maxDelayMs: 5, ...retry });
 
 runStorageConformance('drive (fake Drive API through msw)', {
   create: async ({ pageSize }) => backend({ pageSize }),
   boundedMemory: false, // the fake keeps every object in this process's memory
   largeObjectMiB: 48,
 });
+
+// The same suite with each of Drive's allowed behaviours switched on (FACTS.md, "Drive v3
+// behaviours"): the backend must not depend on Drive being kind.
+const strictVariants: [string, Partial<DriveStrictness>][] = [
+  ['list pages empty or short before the end', { shortPages: true }],
+  ['a resumable PUT keeps fewer bytes than sent (308, shorter Range)', { partialChunks: true }],
+  ['completion answered 201', { created201: true }],
+  ['upload sessions that expire (404, start over)', { expireSessions: true }],
+  ['timestamp ties between quick writes', { timestampTies: true }],
+  ['a name search lagging a create', { searchLagMs: 60_000 }],
+];
+for (const [label, strict] of strictVariants) {
+  describe(`Drive strict: ${label}`, () => {
+    beforeAll(() => void (fake.strict = { ...LENIENT, ...strict }));
+    afterAll(() => void (fake.strict = { ...LENIENT }));
+    runStorageConformance(`drive, ${label}`, { create: async ({ pageSize }) => backend({ pageSize }), boundedMemory: false, largeObjectMiB: 4 });
+  });
+}
 
 const data = (n: number, seed = 1) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 const uploads = () => fake.requests.filter((r) => r.path === '/upload/drive/v3/files');
@@ -71,7 +91,7 @@ describe('Drive specifics', () => {
   });
 
   it('fails with RATE_LIMITED after bounded attempts when the rate limit persists', async () => {
-    const b = backend({ chunkAttempts: 3 });
+    const b = backend({}, { maxAttempts: 3 });
     fake.inject({ match: ({ method, url }) => method === 'PUT' && url.pathname.startsWith('/upload'), times: 3, status: 403, reason: 'userRateLimitExceeded' });
     await expect(b.put('limited', chunks(data(600 * 1024)))).rejects.toMatchObject({ code: 'RATE_LIMITED', isRetryable: true });
     const keys: string[] = [];
@@ -115,6 +135,30 @@ describe('Drive specifics', () => {
     await b.put('dup', chunks(data(30, 3)));
     expect([...fake.files.values()].filter((f) => f.name === 'dup' && f.parents.includes(original.parents[0]!))).toHaveLength(1);
     expect((await readAll(await b.get('dup'))).equals(data(30, 3))).toBe(true);
+  });
+
+  it('finds its folder again when Drive answers with empty and short pages', async () => {
+    const name = `paged-folder-${Date.now()}`;
+    fake.strict = { ...LENIENT, shortPages: true };
+    try {
+      await new DriveBackend({ auth: oauth(), folder: name }).put('a', chunks(data(1)));
+      await new DriveBackend({ auth: oauth(), folder: name }).put('b', chunks(data(1)));
+      expect([...fake.files.values()].filter((f) => f.name === name && f.mimeType === 'application/vnd.google-apps.folder')).toHaveLength(1);
+    } finally {
+      fake.strict = { ...LENIENT };
+    }
+  });
+
+  it("keys and folder names with ' and ' and quotes in them are queried exactly", async () => {
+    const b = new DriveBackend({ auth: oauth(), folder: `tom and jerry's ${Date.now()}` });
+    const key = "chats and media/it's a and b.bin";
+    await b.put(key, chunks(data(100, 4)));
+    await b.put("chats and media/it's a", chunks(data(10, 5)));
+    expect((await b.stat(key)).size).toBe(100);
+    expect((await readAll(await b.get(key))).equals(data(100, 4))).toBe(true);
+    await b.delete(key);
+    await expect(b.stat(key)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await b.stat("chats and media/it's a")).size).toBe(10);
   });
 
   it('creates a named folder once and finds it again', async () => {

@@ -1,5 +1,5 @@
 // The README's "Testing your own code against Coffer's storage" example, run as written.
-import { MemoryBackend } from '@coffer/storage';
+import { MemoryBackend, withRetry } from '@coffer/storage';
 import { chunks, FakeDrive, readAll, runStorageConformance } from '@coffer/storage-testkit';
 import { auth } from '@googleapis/drive';
 import { setupServer } from 'msw/node';
@@ -14,7 +14,8 @@ server.listen();
 afterAll(() => server.close());
 const client = new auth.OAuth2({ clientId: 'x', clientSecret: 'y' });
 client.setCredentials({ refresh_token: 'fake-refresh-token' });
-const drive = new DriveBackend({ auth: client }); // talks to the fake, not Google
+// talks to the fake, not Google; withRetry is the one retry layer (the SDK's own retries are off)
+const drive = withRetry(new DriveBackend({ auth: client }));
 fake.inject({ match: ({ method }) => method === 'PUT', times: 1, status: 403, reason: 'rateLimitExceeded' });
 
 runStorageConformance('my backend', { create: async () => new MemoryBackend(), boundedMemory: false, largeObjectMiB: 8 });

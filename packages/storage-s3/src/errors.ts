@@ -1,4 +1,4 @@
-import { StorageError, type StorageErrorCode } from '@coffer/storage';
+import { isStorageError, networkFailure, parseRetryAfter, StorageError, type StorageErrorCode } from '@coffer/storage';
 
 interface AwsLikeError {
   name?: string;
@@ -35,8 +35,6 @@ const BY_NAME: Record<string, StorageErrorCode> = {
   AbortError: 'ABORTED',
 };
 
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-
 const WORDS: Record<StorageErrorCode, string> = {
   NOT_FOUND: 'not found',
   UNAUTHENTICATED: 'the credentials were refused (expired, revoked or wrong)',
@@ -44,6 +42,7 @@ const WORDS: Record<StorageErrorCode, string> = {
   RATE_LIMITED: 'the provider asked us to slow down',
   QUOTA_EXCEEDED: 'storage quota exceeded',
   TRANSIENT: 'temporary provider or network failure',
+  UNREACHABLE: 'cannot reach s3',
   INTEGRITY: 'the provider reports the data arrived damaged',
   INVALID_KEY: 'invalid key',
   INVALID_ARGUMENT: 'invalid request',
@@ -52,23 +51,31 @@ const WORDS: Record<StorageErrorCode, string> = {
 
 /** Turns AWS SDK errors into StorageErrors at the boundary; SDK errors never leak past the backend. */
 export function s3Error(err: unknown, backend: string, key?: string): StorageError {
-  if (err instanceof StorageError) return err;
+  if (isStorageError(err)) return err;
   const e = (err ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
-  let code: StorageErrorCode | undefined = BY_NAME[e.name ?? ''] ?? BY_NAME[e.code ?? ''];
-  if (!code && e.code && NETWORK.has(e.code)) code = 'TRANSIENT';
-  if (!code && typeof e.message === 'string' && /socket hang up|ECONNRESET|EPIPE|network/i.test(e.message)) code = 'TRANSIENT';
+  const name = e.name && e.name !== 'Error' && e.name !== 'TypeError' ? e.name : undefined;
+  // Only a request that got no HTTP answer failed in the network. (The SDK renames a reset
+  // socket "TimeoutError"; the system code underneath says what happened.)
+  const network = status === undefined ? networkFailure(err) : undefined;
+  if (network) {
+    const text = network.code === 'UNREACHABLE' ? `cannot reach s3 (${network.what})` : `temporary network failure (${network.what})${key ? ` for ${key}` : ''}`;
+    return new StorageError(network.code, `${backend}: ${text}`, { backend, key, cause: err, providerCode: network.providerCode });
+  }
+  let code: StorageErrorCode | undefined = BY_NAME[name ?? ''] ?? BY_NAME[e.code ?? ''];
   if (!code && status !== undefined) {
     code = status === 404 ? 'NOT_FOUND' : status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 429 || status === 503 ? 'RATE_LIMITED' : status >= 500 ? 'TRANSIENT' : 'INVALID_ARGUMENT';
   }
   code ??= 'TRANSIENT';
-  const retryAfter = Number(e.$response?.headers?.['retry-after']);
-  const detail = e.name && e.name !== 'Error' ? ` (${e.name}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
-  const what = e.name === 'NoSuchBucket' ? 'the bucket does not exist' : WORDS[code];
+  const providerCode = name && name !== 'Unknown' ? name : e.code && /^[A-Z_]+$/.test(e.code) ? e.code : undefined;
+  const detail = providerCode ? ` (${providerCode}${status ? ` ${status}` : ''})` : status ? ` (HTTP ${status})` : '';
+  const what = name === 'NoSuchBucket' ? 'the bucket does not exist' : WORDS[code];
   return new StorageError(code, `${backend}: ${what}${key ? ` for ${key}` : ''}${detail}`, {
     backend,
     key,
     cause: err,
-    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    providerCode,
+    status,
+    retryAfterMs: parseRetryAfter(e.$response?.headers?.['retry-after']),
   });
 }

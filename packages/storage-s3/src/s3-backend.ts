@@ -15,6 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import {
   StorageError,
+  type RequestRetry,
   validateKey,
   validatePrefix,
   verifyLength,
@@ -48,6 +49,11 @@ export interface S3BackendOptions {
   readonly pageSize?: number;
   /** ListObjects version: 2 (default) or 1 for servers that only implement v1 (older Ceph, s3rver). */
   readonly listApi?: 1 | 2;
+  /**
+   * A request that sends or receives nothing for this long fails (TRANSIENT, retried): a stalled
+   * socket must not hang a backup forever. Also the connect timeout. Default 120 s.
+   */
+  readonly timeoutMs?: number;
   /** Extra client settings (tests: `expectContinueHeader: false` under msw). */
   readonly clientConfig?: Partial<S3ClientConfig>;
 }
@@ -78,7 +84,7 @@ export class S3Backend implements StorageBackend {
       atomicWrites: true, // PutObject and CompleteMultipartUpload are atomic in S3
       // The ETag is an MD5 of the bytes (checked in put) except under SSE-KMS, where it is opaque.
       providerChecksum: options.serverSideEncryption === 'aws:kms' ? 'none' : 'md5',
-      resumableUploads: false, // parts are retried by the SDK; a whole upload is not resumed
+      resumableUploads: false, // each part is retried (PutOptions.retry); a whole upload is not resumed
       rangedReads: true,
     };
     if (this.partSize < 5 * MIB) throw new StorageError('INVALID_ARGUMENT', 'S3 part size must be at least 5 MiB', { backend: 's3' });
@@ -92,7 +98,15 @@ export class S3Backend implements StorageBackend {
       // the aws-chunked framing inside the object. Integrity is checked through the ETag instead.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 4,
+      // One retry layer: Coffer's (RetryingBackend, and PutOptions.retry for each part), which
+      // logs every retry, honours Retry-After, and never retries a permanent error. The SDK's own
+      // retries (3 attempts by default, 503 SlowDown included) would multiply with it: 4 × 6 gave
+      // up to 24 tries per call, silently.
+      maxAttempts: 1,
+      // requestTimeout is the socket's idle time (node-http-handler), not the whole request's:
+      // a slow but moving upload is fine, a stalled one fails and is retried.
+      // Without throwOnRequestTimeout this SDK only logs a warning and keeps waiting.
+      requestHandler: { connectionTimeout: options.timeoutMs ?? 120_000, requestTimeout: options.timeoutMs ?? 120_000, throwOnRequestTimeout: true },
       ...options.clientConfig,
     });
   }
@@ -127,7 +141,7 @@ export class S3Backend implements StorageBackend {
     const onAbort = () => abort.abort();
     options.signal?.addEventListener('abort', onAbort);
     const upload = new Upload({
-      client: this.client,
+      client: this.retryingClient(key, options.retry),
       params: {
         Bucket: this.bucket,
         Key,
@@ -153,20 +167,43 @@ export class S3Backend implements StorageBackend {
       options.signal?.removeEventListener('abort', onAbort);
     }
     const { md5, etag: want } = expected.finish();
-    const head = await this.stat(key);
+    const retry: RequestRetry = options.retry ?? ((_operation, request) => request());
+    const head = await retry('stat', () => this.stat(key));
     const got = (etag ?? '').replace(/"/g, '');
     // S3 and most compatible servers report the multipart form; some report the whole object's
     // MD5. Both are computed from the bytes sent, so either one confirms what was stored.
     const etagOk = this.capabilities.providerChecksum === 'none' || got === want || got === md5;
     if (head.size !== expected.size || !etagOk) {
       // The object is wrong: remove it rather than leave a damaged copy that looks complete.
-      await this.delete(key).catch(() => {});
+      await retry('delete', () => this.delete(key)).catch(() => {});
       throw new StorageError('INTEGRITY', `${this.name}: ${key} was stored damaged (ETag ${got || 'missing'}, expected ${want}; size ${head.size} of ${expected.size})`, { backend: this.name, key });
     }
     options.onProgress?.(expected.size);
     if (this.capabilities.providerChecksum === 'none') return { key, size: head.size };
     // The ETag matched the bytes sent, so their MD5 is what the provider stored.
     return { key, size: head.size, checksum: { algorithm: 'md5', value: md5 } };
+  }
+
+  /**
+   * The client lib-storage's Upload sends through: each request it makes (PutObject, each part,
+   * create, complete, abort) is retried under the caller's policy. Every one of them can be
+   * repeated: a part's bytes are a buffer lib-storage holds until the part is acknowledged.
+   */
+  private retryingClient(key: string, retry: RequestRetry | undefined): S3Client {
+    const { client, name } = this;
+    const send = (command: { constructor: unknown; input: unknown }, sendOptions?: unknown) => {
+      const attempt = async () => {
+        try {
+          // A fresh command per attempt: a command's middleware state is not meant to be reused.
+          const Command = command.constructor as new (input: unknown) => never;
+          return await client.send(new Command(command.input), sendOptions as never);
+        } catch (err) {
+          throw s3Error(err, name, key);
+        }
+      };
+      return retry ? retry(requestName(command), attempt) : attempt();
+    };
+    return new Proxy(client, { get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)) });
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
@@ -254,4 +291,15 @@ export class S3Backend implements StorageBackend {
     }
     return removed;
   }
+}
+
+/** "put", "put part 3", "start put", "complete put", "abort put": for retry log lines. */
+function requestName(command: { constructor: unknown; input: unknown }): string {
+  const type = (command.constructor as { name?: string }).name ?? '';
+  const input = command.input as { PartNumber?: number };
+  if (type === 'UploadPartCommand') return `put part ${input.PartNumber}`;
+  if (type === 'CreateMultipartUploadCommand') return 'start put';
+  if (type === 'CompleteMultipartUploadCommand') return 'complete put';
+  if (type === 'AbortMultipartUploadCommand') return 'abort put';
+  return 'put';
 }

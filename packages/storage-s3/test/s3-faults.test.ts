@@ -1,6 +1,6 @@
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { chunks, readAll } from '@coffer/storage-testkit';
-import { StorageError } from '@coffer/storage';
+import { RetryingBackend, StorageError } from '@coffer/storage';
 import { http, HttpResponse, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ afterAll(async () => {
   await moto.stop();
 });
 
-const backend = (maxAttempts = 4) =>
+const bare = () =>
   new S3Backend({
     bucket: moto.bucket,
     prefix: `faults-${++n}/`,
@@ -31,8 +31,13 @@ const backend = (maxAttempts = 4) =>
     credentials: TEST_CREDENTIALS,
     partSize: 5 * MIB,
     // Under msw the SDK would wait 6 s per large request for `Expect: 100-continue`.
-    clientConfig: { expectContinueHeader: false, maxAttempts },
+    clientConfig: { expectContinueHeader: false },
   });
+/** As the app wraps it: Coffer's retry layer is the only one (the SDK's maxAttempts is 1). */
+const backend = (maxAttempts = 8) => {
+  const inner = bare();
+  return Object.assign(new RetryingBackend(inner, { maxAttempts, baseDelayMs: 1, maxDelayMs: 5 }), { client: inner.client });
+};
 
 const xmlError = (status: number, code: string, headers: Record<string, string> = {}) =>
   new HttpResponse(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`, {
@@ -60,7 +65,7 @@ const isUploadPart = (url: URL, method: string) => method === 'PUT' && url.searc
 const isPut = (url: URL, method: string) => method === 'PUT' && !url.searchParams.has('partNumber') && url.pathname.split('/').length > 2;
 const data = (size: number) => Buffer.alloc(size, 7);
 
-async function noLeftovers(b: S3Backend, prefix: string) {
+async function noLeftovers(b: { list: S3Backend['list']; client: S3Backend['client'] }, prefix: string) {
   const keys: string[] = [];
   for await (const info of b.list('')) keys.push(info.key);
   expect(keys).toEqual([]);
@@ -79,13 +84,17 @@ describe('S3 fault injection (msw in front of moto_server)', () => {
     expect((await readAll(await b.get('x'))).equals(body)).toBe(true);
   });
 
-  it('a persistent 503 SlowDown surfaces as RATE_LIMITED (retryable, with Retry-After)', async () => {
-    const b = backend(1);
+  it('the SDK makes one attempt: a 503 SlowDown surfaces at once as RATE_LIMITED (retryable, with Retry-After)', async () => {
+    const b = bare();
     await b.put('x', chunks(data(10)));
     inject((u, m) => m === 'HEAD', 100, () => new HttpResponse(null, { status: 503, headers: { 'retry-after': '7' } }));
+    let heads = 0;
+    msw.events.on('request:start', ({ request }) => void (request.method === 'HEAD' && heads++));
     const err = await b.stat('x').catch((e) => e);
+    msw.events.removeAllListeners();
     expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ code: 'RATE_LIMITED', isRetryable: true, retryAfterMs: 7000 });
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', isRetryable: true, retryAfterMs: 7000, status: 503 });
+    expect(heads).toBe(1);
   });
 
   it('500 InternalError once on a single PUT is retried', async () => {
@@ -121,7 +130,7 @@ describe('S3 fault injection (msw in front of moto_server)', () => {
     const endpoint = await proxy.listen();
     try {
       proxy.armed = 1;
-      const b = new S3Backend({ bucket: moto.bucket, prefix: `reset-${++n}/`, endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS, partSize: 5 * MIB });
+      const b = new RetryingBackend(new S3Backend({ bucket: moto.bucket, prefix: `reset-${++n}/`, endpoint, forcePathStyle: true, credentials: TEST_CREDENTIALS, partSize: 5 * MIB }), { baseDelayMs: 1 });
       const body = Buffer.from(Array.from({ length: 11 * MIB }, (_, i) => i % 251));
       await b.put('x', chunks(body));
       expect(proxy.resets).toBe(1);

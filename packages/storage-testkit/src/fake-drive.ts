@@ -23,6 +23,8 @@ interface Session {
   received: Buffer[];
   size: number;
   fields?: string;
+  /** Gone by its first chunk (DriveStrictness.expireSessions). */
+  expiring?: boolean;
 }
 
 export interface DriveFault {
@@ -35,7 +37,46 @@ export interface DriveFault {
   retryAfter?: number;
   /** Accept this many bytes of a chunk, then fail (a cut-off upload). */
   keepBytes?: number;
+  /** Say nothing for this many ms (a stalled socket), then answer with `status`. */
+  stallMs?: number;
 }
+
+/**
+ * Behaviours of the real Drive v3 that the docs allow and a client must survive, each a switch
+ * (all off by default, so a test turns on the ones it is about; the Drive backend's conformance
+ * suite runs once with each on).
+ */
+export interface DriveStrictness {
+  /** List pages come back empty, or shorter than pageSize, before the end (with a nextPageToken). */
+  shortPages: boolean;
+  /** A resumable PUT keeps only part of what was sent: 308 with a shorter Range (whole 256 KiB units). */
+  partialChunks: boolean;
+  /** The finished upload is answered 201 Created instead of 200 OK. */
+  created201: boolean;
+  /** Every other upload session has expired by its first chunk: 404, start over. */
+  expireSessions: boolean;
+  /** Quick writes share a modifiedTime (whole seconds). */
+  timestampTies: boolean;
+  /** A search by name does not see files created less than this many ms ago (0: off). */
+  searchLagMs: number;
+}
+
+export const LENIENT: DriveStrictness = { shortPages: false, partialChunks: false, created201: false, expireSessions: false, timestampTies: false, searchLagMs: 0 };
+
+/**
+ * The API surface the fake serves: each Drive method, its HTTP route, and the parameters it reads.
+ * A test checks these against the discovery-generated @googleapis/drive code, so the fake cannot
+ * drift from Drive; the fake answers 400 to any other parameter (Drive rejects unknown ones).
+ */
+export const FAKE_DRIVE_API = [
+  { method: 'files.list', params: 'Params$Resource$Files$List', http: 'GET', path: '/drive/v3/files', query: ['q', 'spaces', 'fields', 'pageSize', 'pageToken'] },
+  { method: 'files.get', params: 'Params$Resource$Files$Get', http: 'GET', path: '/drive/v3/files/{fileId}', query: ['fileId', 'alt', 'fields'] },
+  { method: 'files.create', params: 'Params$Resource$Files$Create', http: 'POST', path: '/drive/v3/files', upload: '/upload/drive/v3/files', query: ['uploadType', 'fields'] },
+  { method: 'files.delete', params: 'Params$Resource$Files$Delete', http: 'DELETE', path: '/drive/v3/files/{fileId}', query: ['fileId'] },
+] as const;
+
+/** Parameters every Google API accepts (StandardParameters in the generated code). */
+export const STANDARD_PARAMS = ['$.xgafv', 'access_token', 'alt', 'callback', 'fields', 'key', 'oauth_token', 'prettyPrint', 'quotaUser', 'uploadType', 'upload_protocol'] as const;
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=UTF-8', ...headers } });
@@ -63,13 +104,22 @@ export class FakeDrive {
   /** The base URL this fake answers on (msw: the real Google host; listen(): loopback). */
   root = DRIVE_ROOT;
   tokenRefreshes = 0;
+  /** Which of Drive's allowed behaviours are on; may change at any time. */
+  strict: DriveStrictness;
+  private sessionsStarted = 0;
   private server?: Server;
 
-  constructor(options: { pageSizeCap?: number } = {}) {
+  constructor(options: { pageSizeCap?: number; strict?: Partial<DriveStrictness> } = {}) {
     this.pageSizeCap = options.pageSizeCap ?? 1000;
+    this.strict = { ...LENIENT, ...options.strict };
     this.validTokens.add('fake-access-token');
   }
   private readonly pageSizeCap: number;
+
+  /** Drops every upload session in progress, as Drive does when one expires. */
+  expireAllSessions(): void {
+    this.sessions.clear();
+  }
 
   /** Invalidates every access token (they "expire"); a refresh gets a new one. */
   expireAccessTokens(): void {
@@ -156,10 +206,13 @@ export class FakeDrive {
       return json(401, { error: { errors: [{ domain: 'global', reason: 'authError', message: 'Invalid Credentials', locationType: 'header', location: 'Authorization' }], code: 401, message: 'Invalid Credentials' } });
     }
     const fault = this.fault(request.method, url);
+    if (fault?.stallMs) await new Promise((r) => setTimeout(r, fault.stallMs).unref());
     if (fault && fault.keepBytes === undefined) {
       return json(fault.status, driveErrorBody(fault.status, fault.reason ?? 'backendError'), fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {});
     }
     const path = url.pathname;
+    const unknown = this.unknownParam(request.method, path, url);
+    if (unknown) return json(400, driveErrorBody(400, 'invalidParameter', `Invalid parameter: ${unknown}`));
     if (path === '/upload/drive/v3/files' && request.method === 'POST') {
       const type = url.searchParams.get('uploadType');
       if (type === 'resumable') return this.startSession(request, url);
@@ -190,8 +243,20 @@ export class FakeDrive {
     return json(404, driveErrorBody(404, 'notFound', `no route ${request.method} ${path}`));
   }
 
+  /** A query parameter the route does not take (the session's upload_id aside), if any. */
+  private unknownParam(method: string, path: string, url: URL): string | undefined {
+    const route = FAKE_DRIVE_API.find((r) => {
+      const pattern = new RegExp(`^${r.path.replace('{fileId}', '[^/]+')}$`);
+      return (r.http === method && pattern.test(path)) || ('upload' in r && r.upload === path);
+    });
+    if (!route) return undefined;
+    const allowed = new Set<string>([...route.query, ...STANDARD_PARAMS, 'upload_id']);
+    return [...url.searchParams.keys()].find((k) => !allowed.has(k));
+  }
+
   private create(meta: Session['meta'], data: Buffer): FakeFile {
-    const now = new Date(Date.now() + this.files.size).toISOString(); // strictly increasing
+    // Strictly increasing unless ties are on: then whole seconds, as quick writes can share.
+    const now = this.strict.timestampTies ? new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() : new Date(Date.now() + this.files.size).toISOString();
     const parents = meta.parents?.length ? meta.parents : ['root'];
     const file: FakeFile = {
       id: randomBytes(12).toString('base64url'),
@@ -206,8 +271,10 @@ export class FakeDrive {
       trashed: false,
     };
     this.files.set(file.id, file);
+    this.createdAt.set(file.id, Date.now());
     return file;
   }
+  private readonly createdAt = new Map<string, number>();
 
   private shape(file: FakeFile, fields: string | null) {
     const all: Record<string, unknown> = {
@@ -231,13 +298,16 @@ export class FakeDrive {
   private async startSession(request: Request, url: URL): Promise<Response> {
     const meta = (await request.json()) as Session['meta'];
     const id = randomBytes(16).toString('hex');
-    this.sessions.set(id, { meta, received: [], size: 0, fields: url.searchParams.get('fields') ?? undefined });
+    this.sessionsStarted += 1;
+    const expiring = this.strict.expireSessions && this.sessionsStarted % 2 === 1;
+    this.sessions.set(id, { meta, received: [], size: 0, fields: url.searchParams.get('fields') ?? undefined, expiring });
     return new Response(null, { status: 200, headers: { location: `${this.root}/upload/drive/v3/files?uploadType=resumable&upload_id=${id}` } });
   }
 
   private async chunk(request: Request, url: URL, fault: DriveFault | undefined): Promise<Response> {
     const session = this.sessions.get(url.searchParams.get('upload_id') ?? '');
-    if (!session) return json(404, driveErrorBody(404, 'notFound', 'upload session not found'));
+    if (session?.expiring) this.sessions.delete(url.searchParams.get('upload_id') ?? '');
+    if (!session || session.expiring) return json(404, driveErrorBody(404, 'notFound', 'upload session not found'));
     const range = request.headers.get('content-range') ?? '';
     const body = Buffer.from(await request.arrayBuffer());
     const status = () => new Response(null, { status: 308, headers: session.size > 0 ? { range: `bytes=0-${session.size - 1}` } : {} });
@@ -262,8 +332,12 @@ export class FakeDrive {
       session.size += kept.length;
       return json(fault.status, driveErrorBody(fault.status, fault.reason ?? 'backendError'));
     }
-    session.received.push(fresh);
-    session.size += fresh.length;
+    // Drive may persist less than it was sent (whole 256 KiB units) and say so with a 308.
+    const QUANTUM = 256 * 1024;
+    const partial = this.strict.partialChunks && fresh.length >= 2 * QUANTUM;
+    const kept = partial ? fresh.subarray(0, Math.floor(fresh.length / 2 / QUANTUM) * QUANTUM) : fresh;
+    session.received.push(kept);
+    session.size += kept.length;
     if (total !== undefined && session.size === total) return this.finish(url, session);
     return status();
   }
@@ -271,7 +345,7 @@ export class FakeDrive {
   private finish(url: URL, session: Session): Response {
     this.sessions.delete(url.searchParams.get('upload_id') ?? '');
     const file = this.create(session.meta, Buffer.concat(session.received));
-    return json(200, this.shape(file, session.fields ?? null));
+    return json(this.strict.created201 ? 201 : 200, this.shape(file, session.fields ?? null));
   }
 
   private async multipart(request: Request, url: URL): Promise<Response> {
@@ -289,11 +363,13 @@ export class FakeDrive {
   private list(url: URL): Response {
     const q = url.searchParams.get('q') ?? '';
     const spaces = (url.searchParams.get('spaces') ?? 'drive').split(',');
-    const clauses = q ? q.split(/\s+and\s+/) : [];
+    const clauses = splitQuery(q);
+    if (clauses === null) return json(400, driveErrorBody(400, 'invalid', 'Invalid Value: q (unterminated string)'));
     const tests: ((f: FakeFile) => boolean)[] = [];
+    let byName = false;
     for (const clause of clauses) {
       let m;
-      const unquote = (s: string) => s.replace(/\\'/g, "'").replace(/\\\\/g, '\\');
+      const unquote = (s: string) => s.replace(/\\(.)/g, '$1');
       if ((m = clause.match(/^'((?:[^'\\]|\\.)*)' in parents$/))) {
         const id = unquote(m[1]!);
         tests.push((f) => f.parents.includes(id));
@@ -302,18 +378,37 @@ export class FakeDrive {
         tests.push((f) => f.trashed === want);
       } else if ((m = clause.match(/^(name|mimeType)\s*=\s*'((?:[^'\\]|\\.)*)'$/))) {
         const [field, value] = [m[1] as 'name' | 'mimeType', unquote(m[2]!)];
+        if (field === 'name') byName = true;
         tests.push((f) => f[field] === value);
       } else {
         return json(400, driveErrorBody(400, 'invalid', `Invalid Value: q (${clause})`));
       }
     }
-    const matching = [...this.files.values()].filter((f) => spaces.includes(f.space) && tests.every((t) => t(f))).sort((a, b) => (a.id < b.id ? -1 : 1));
+    // Search is eventually consistent: a name search may not see a file created just now.
+    const lag = byName ? this.strict.searchLagMs : 0;
+    // (Folders are found at once in this model: the lag is about the files a client writes.)
+    const visible = (f: FakeFile) => lag === 0 || f.mimeType === 'application/vnd.google-apps.folder' || Date.now() - (this.createdAt.get(f.id) ?? 0) >= lag;
+    const matching = [...this.files.values()].filter((f) => spaces.includes(f.space) && tests.every((t) => t(f)) && visible(f)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const pageSize = Math.min(Number(url.searchParams.get('pageSize') ?? 100), this.pageSizeCap);
-    const offset = Number(url.searchParams.get('pageToken') ?? 0);
-    const page = matching.slice(offset, offset + pageSize);
-    const fields = url.searchParams.get('fields')?.match(/files\(([^)]*)\)/)?.[1] ?? null;
-    const next = offset + pageSize < matching.length ? String(offset + pageSize) : undefined;
-    return json(200, { kind: 'drive#fileList', files: page.map((f) => this.shape(f, fields)), ...(next ? { nextPageToken: next } : {}) });
+    const token = url.searchParams.get('pageToken') ?? '';
+    const fields = url.searchParams.get('fields');
+    // Drive returns nextPageToken only when `fields` asks for it (or when there is no `fields`).
+    const tokenWanted = fields === null || /(^|[\s,])nextPageToken([\s,]|$)/.test(fields);
+    const fileFields = fields?.match(/files\(([^)]*)\)/)?.[1] ?? null;
+    const answer = (files: FakeFile[], next: string | undefined) =>
+      json(200, { kind: 'drive#fileList', files: files.map((f) => this.shape(f, fileFields)), ...(next && tokenWanted ? { nextPageToken: next } : {}) });
+    if (this.strict.shortPages) {
+      // Alternately an empty page and a half-size one, each with a token, until the end.
+      if (!token.startsWith('s')) {
+        const offset = Number(token || 0);
+        return answer([], offset < matching.length || offset === 0 ? `s${offset}` : undefined);
+      }
+      const offset = Number(token.slice(1));
+      const size = Math.max(1, Math.floor(pageSize / 2));
+      return answer(matching.slice(offset, offset + size), offset + size < matching.length ? String(offset + size) : undefined);
+    }
+    const offset = Number(token || 0);
+    return answer(matching.slice(offset, offset + pageSize), offset + pageSize < matching.length ? String(offset + pageSize) : undefined);
   }
 
   private media(request: Request, file: FakeFile): Response {
@@ -334,3 +429,29 @@ export const FAKE_DRIVE_CREDENTIALS = {
   client_secret: 'fake-client-secret',
   refresh_token: 'fake-refresh-token',
 };
+
+/** Splits a Drive query on `and` outside quoted strings; null if a string is unterminated. */
+export function splitQuery(q: string): string[] | null {
+  const clauses: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i]!;
+    if (quoted && c === '\\') {
+      current += c + (q[i + 1] ?? '');
+      i += 1;
+      continue;
+    }
+    if (c === "'") quoted = !quoted;
+    if (!quoted && /\s/.test(c) && /^\s+and\s+/i.test(q.slice(i))) {
+      clauses.push(current.trim());
+      current = '';
+      i += q.slice(i).match(/^\s+and\s+/i)![0].length - 1;
+      continue;
+    }
+    current += c;
+  }
+  if (quoted) return null;
+  if (current.trim()) clauses.push(current.trim());
+  return clauses;
+}

@@ -7,8 +7,13 @@ export interface FaultRequest {
   readonly n: number;
 }
 
-/** What to do with a request: forward it, or answer with an S3-style XML error. */
-export type FaultDecision = 'pass' | { status: number; code?: string; headers?: Record<string, string> };
+/**
+ * What to do with a request: forward it, answer with an S3-style XML error, say nothing at all
+ * (`stall`: the connection stays open and silent, as behind a dead NAT), or cut the connection
+ * with a TCP RST once `resetAfterBytes` of the request's body have arrived (per request, also on
+ * a kept-alive connection).
+ */
+export type FaultDecision = 'pass' | 'stall' | { resetAfterBytes: number } | { status: number; code?: string; headers?: Record<string, string> };
 
 /**
  * An HTTP proxy for tests of processes msw cannot reach (the CLI in a child process): forwards to
@@ -38,10 +43,30 @@ export class FaultProxy {
     this.seen += 1;
     const url = new URL(req.url ?? '/', this.target);
     const decision = this.rule({ method: req.method ?? 'GET', url, n: this.seen });
-    if (decision !== 'pass') {
+    if (decision === 'stall') {
       req.resume();
-      const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
-      res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: 0 });
+      return;
+    }
+    if (decision !== 'pass' && 'resetAfterBytes' in decision) {
+      let seen = 0;
+      const reset = () => req.socket.resetAndDestroy();
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= decision.resetAfterBytes) reset();
+      });
+      req.on('end', reset);
+      this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: -1 });
+      return;
+    }
+    if (decision !== 'pass' && 'status' in decision) {
+      // Answer once the body is in: closing while the client still sends would reset its
+      // connection, and a test of an error answer would see a reset instead.
+      req.resume();
+      req.on('end', () => {
+        const body = decision.code ? `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${decision.code}</Code><Message>${decision.code}</Message></Error>` : '';
+        res.writeHead(decision.status, { 'content-type': 'application/xml', connection: 'close', ...decision.headers }).end(body);
+      });
       this.log.push({ method: req.method ?? '', path: url.pathname + url.search, status: decision.status });
       return;
     }

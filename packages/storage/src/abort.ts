@@ -1,4 +1,4 @@
-import { StorageError } from './errors.js';
+import { isStorageError, StorageError } from './errors.js';
 
 export function abortedError(backend: string, key?: string): StorageError {
   return new StorageError('ABORTED', `upload${key ? ` of ${key}` : ''} was aborted`, { backend, key });
@@ -10,7 +10,7 @@ export function throwIfAborted(signal: AbortSignal | undefined, backend: string,
 
 /** A failing body stream aborts the upload; retrying cannot help, since the body is read once. */
 export function bodyError(err: unknown, backend: string, key: string): StorageError {
-  if (err instanceof StorageError) return err;
+  if (isStorageError(err)) return err;
   return new StorageError('ABORTED', `upload of ${key} failed because its source stream failed: ${(err as Error)?.message ?? err}`, {
     backend,
     key,

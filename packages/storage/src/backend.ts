@@ -29,7 +29,17 @@ export interface PutOptions {
   readonly onProgress?: (bytesSent: number) => void;
   /** Size in bytes when known in advance; backends may use it to pick a strategy. */
   readonly size?: number;
+  /**
+   * Runs one provider request of this put (an S3 part, a Drive chunk, the completion) under the
+   * caller's retry policy; `RetryingBackend` passes it. A backend MUST only hand it requests it
+   * can repeat from what it holds (a buffered part), each rejecting with a StorageError, and
+   * MUST NOT retry on its own as well. Absent, each request is made once.
+   */
+  readonly retry?: RequestRetry;
 }
+
+/** See `PutOptions.retry`. `operation` names the request in logs: "put", "put part 3"... */
+export type RequestRetry = <T>(operation: string, request: () => Promise<T>) => Promise<T>;
 
 export interface PutResult {
   readonly key: string;

@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assessHealth, scheduleInterval, type PairHealth } from '../daemon/health.js';
 import { DaemonMetrics } from '../daemon/metrics.js';
 import { nextRunAt } from '../daemon/schedule.js';
+import { cofferVersion } from '../daemon/version.js';
 import { acquireLock } from '../lock.js';
 import { describeError } from '../pipeline/backup-source.js';
 import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
@@ -23,15 +25,29 @@ export async function daemonCommand(options: GlobalOptions & { config?: string }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const metrics = new DaemonMetrics();
-  const health = { lastRunOk: null as boolean | null, lastRunEndedAt: null as string | null, nextRunAt: null as string | null };
+  const startedAt = new Date();
+  const pairs: PairHealth[] = config.sources.flatMap((s) =>
+    destinations.map((d) => ({ source: s.name, destination: d.name, lastRunOk: null, lastRunAt: null, lastSuccessAt: null, lastError: null })),
+  );
+  const pairsOf = (source: string) => pairs.filter((p) => p.source === source);
+  const metrics = new DaemonMetrics(pairs, cofferVersion());
+  const run = { lastRunOk: null as boolean | null, lastRunEndedAt: null as string | null, nextRunAt: null as string | null };
+  const fail = (list: PairHealth[], err: unknown) => {
+    const at = new Date().toISOString();
+    for (const p of list) Object.assign(p, { lastRunOk: false, lastRunAt: at, lastError: describeError(err) });
+    metrics.recordFailure(list);
+  };
   let server: Server | undefined;
   try {
     server = createServer((req, res) => {
       if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...health }));
+        // 503 when any destination's last run failed, or none succeeded for twice the interval:
+        // a probe, a systemd watchdog or an uptime checker sees it, and the body says why.
+        const health = assessHealth(pairs, scheduleInterval(config.schedule, new Date()), startedAt, new Date());
+        res.writeHead(health.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ...health, ...run, destinations: pairs }));
       } else if (req.url === '/metrics') {
-        metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text));
+        // prom-client writes NaN as "Nan"; the exposition format spells it "NaN".
+        metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text.replace(/ Nan$/gm, ' NaN')));
       } else res.writeHead(404).end('not found\n');
     });
     const [host, port] = [config.daemon.listen.slice(0, config.daemon.listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(config.daemon.listen.split(':').pop())];
@@ -42,24 +58,44 @@ export async function daemonCommand(options: GlobalOptions & { config?: string }
     let lastEnded: Date | null = null;
     while (!stopping.signal.aborted) {
       const next = nextRunAt(config.schedule, lastEnded, new Date());
-      health.nextRunAt = next.toISOString();
-      const wait = next.getTime() - Date.now();
-      if (wait > 0) {
+      run.nextRunAt = next.toISOString();
+      if (next.getTime() > Date.now()) {
         log.info(`daemon: next backup at ${next.toISOString()}`);
-        await sleep(wait, undefined, { signal: stopping.signal }).catch(() => {});
+        // At most a day per timer: Node fires a timer longer than 2^31 ms (24.8 days: a monthly
+        // or yearly cron) at once, which ran backups back to back.
+        while (!stopping.signal.aborted && next.getTime() > Date.now()) {
+          await sleep(Math.min(next.getTime() - Date.now(), 86_400_000), undefined, { signal: stopping.signal }).catch(() => {});
+        }
         if (stopping.signal.aborted) break;
       }
       metrics.runs.inc();
       try {
-        health.lastRunOk = await runBackup({ ...ctx, destinations, signal: stopping.signal, progress: false, onOutcome: (o) => metrics.record(o) });
+        run.lastRunOk = await runBackup({
+          ...ctx,
+          destinations,
+          signal: stopping.signal,
+          progress: false,
+          onOutcome: (o) => {
+            metrics.record(o);
+            const at = new Date().toISOString();
+            for (const d of o.destinations) {
+              const p = pairs.find((x) => x.source === o.source && x.destination === d.destination);
+              if (!p) continue;
+              Object.assign(p, { lastRunOk: d.ok, lastRunAt: at, lastError: d.ok ? null : (d.error ?? null) });
+              if (d.ok) p.lastSuccessAt = at;
+            }
+          },
+          onSourceFailure: (source, err) => fail(pairsOf(source), err),
+        });
       } catch (err) {
         if (stopping.signal.aborted) break;
         metrics.runFailures.inc();
-        health.lastRunOk = false;
+        run.lastRunOk = false;
+        fail(pairs, err);
         log.error(`daemon: run failed: ${describeError(err)}`);
       }
       lastEnded = new Date();
-      health.lastRunEndedAt = lastEnded.toISOString();
+      run.lastRunEndedAt = lastEnded.toISOString();
     }
     return 0;
   } finally {

@@ -28,7 +28,7 @@ export async function listCommand(options: GlobalOptions & { config?: string; de
   if (options.json) {
     const out = rows.map((b) => ({ id: b.backupId, source: b.source, destination: b.destination, createdAt: b.createdAt, generation: b.generation, size: b.size, keyId: b.keyId, format: b.format === 2 ? 'chunked' : 'single', objects: b.objects, uploaded: b.uploaded }));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  } else if (rows.length === 0) {
+  } else if (rows.length === 0 && !failed) {
     process.stdout.write('no backups\n');
   } else {
     const table = [['ID', 'SOURCE', 'DESTINATION', 'CREATED', 'GEN', 'SIZE']];

@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly progress?: boolean;
   /** Called per source and destination, for metrics. */
   readonly onOutcome?: (outcome: SourceOutcome) => void;
+  /** Called when a source's backup failed before reaching any destination (for health). */
+  readonly onSourceFailure?: (source: string, error: unknown) => void;
 }
 
 /** One backup run over the configured sources. Returns true when every destination succeeded. */
@@ -55,6 +57,7 @@ export async function runBackup(options: RunOptions): Promise<boolean> {
       progress?.stop();
       if (options.signal?.aborted) throw err;
       log.error(`source ${source.name}: backup failed: ${describeError(err)}`);
+      options.onSourceFailure?.(source.name, err);
       allOk = false;
       continue;
     }

@@ -17,15 +17,21 @@ export async function candidates(
   log: Logger,
 ): Promise<BackupRecord[]> {
   const all: BackupRecord[] = [];
+  const unlisted: string[] = [];
   for (const d of destinations) {
     try {
       const { backups, problems } = await readCatalog(d, key, source);
       for (const p of problems) log.warn(`destination ${d.name}: ${p.objectKey} ignored (${p.problem === 'WRONG_KEY' ? 'made with another key' : p.problem === 'CORRUPTED' ? 'damaged or tampered with' : 'misplaced'})`);
       all.push(...backups);
     } catch (err) {
-      log.warn(`destination ${d.name}: cannot list backups: ${(err as Error).message}`);
+      unlisted.push(`destination ${d.name}: cannot list backups: ${(err as Error).message}`);
     }
   }
+  // A destination that could not be read is not one without backups: when nothing was found,
+  // its reason (connection refused, access denied...) is the error, not "no backup".
+  const found = which === 'latest' ? all.length > 0 : all.some((b) => b.backupId === which);
+  if (!found && unlisted.length > 0) throw new CofferError('DESTINATION_UNREADABLE', unlisted.join('\n'), EXIT.failure);
+  for (const line of unlisted) log.warn(line);
   if (which === 'latest') {
     const sources = new Set(all.map((b) => b.source));
     if (!source && sources.size > 1) throw usageError(`backups of several sources exist (${[...sources].join(', ')}); pass --source NAME`);

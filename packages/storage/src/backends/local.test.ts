@@ -69,3 +69,29 @@ describe('local backend specifics', () => {
     expect(JSON.parse(out)).toEqual({ code: 'PERMISSION_DENIED', isRetryable: false, message: expect.stringContaining('permission denied') });
   });
 });
+
+describe('local errors that retrying cannot fix', () => {
+  it('disk full and permission errors are permanent: mapped so the retry layer never repeats them', async () => {
+    const { fsError } = await import('./local.js');
+    const { RetryingBackend } = await import('../index.js');
+    const cases = [
+      ['ENOSPC', 'QUOTA_EXCEEDED', 'the disk is full'],
+      ['EDQUOT', 'QUOTA_EXCEEDED', 'the disk quota is exceeded'],
+      ['EACCES', 'PERMISSION_DENIED', 'permission denied'],
+      ['EPERM', 'PERMISSION_DENIED', 'operation not permitted'],
+      ['EROFS', 'PERMISSION_DENIED', 'the filesystem is read-only'],
+    ] as const;
+    for (const [errno, code, words] of cases) {
+      const mapped = fsError(Object.assign(new Error(errno), { code: errno }), 'local:/x', 'k');
+      expect(mapped).toMatchObject({ code, isRetryable: false, providerCode: errno, message: `local:/x: ${words} (k)` });
+      let calls = 0;
+      const failing = new LocalBackend({ root: '/nonexistent-coffer-root' });
+      failing.stat = async () => {
+        calls += 1;
+        throw mapped;
+      };
+      await expect(new RetryingBackend(failing, { sleep: async () => {} }).stat('k')).rejects.toBe(mapped);
+      expect(calls, errno).toBe(1);
+    }
+  });
+});

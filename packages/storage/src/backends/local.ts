@@ -7,7 +7,7 @@ import { batchIoAddon, writeAt, type BatchIoAddon } from '@coffer/batch-io';
 import type { GetOptions, ObjectInfo, PutOptions, PutResult, StorageBackend, StorageCapabilities } from '../backend.js';
 import { abortedError, bodyError, throwIfAborted } from '../abort.js';
 import { crc32Hex, createChecksum } from '../checksum.js';
-import { StorageError, type StorageErrorCode } from '../errors.js';
+import { isStorageError, StorageError, type StorageErrorCode } from '../errors.js';
 import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
 import { verifyLength } from '../verify-length.js';
@@ -28,8 +28,8 @@ export interface LocalBackendOptions {
 }
 
 /** Maps filesystem errors to storage errors. Disk full and permissions are permanent (restic). */
-function fsError(err: unknown, backend: string, key: string | undefined): StorageError {
-  if (err instanceof StorageError) return err;
+export function fsError(err: unknown, backend: string, key: string | undefined): StorageError {
+  if (isStorageError(err)) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
   const table: Record<string, [StorageErrorCode, string]> = {
     ENOENT: ['NOT_FOUND', 'no such object'],
@@ -45,7 +45,7 @@ function fsError(err: unknown, backend: string, key: string | undefined): Storag
     ENAMETOOLONG: ['INVALID_ARGUMENT', 'the name is too long for this filesystem'],
   };
   const [mapped, what] = table[code ?? ''] ?? ['TRANSIENT', `I/O error ${code ?? ''}`.trim()];
-  return new StorageError(mapped, `${backend}: ${what}${key ? ` (${key})` : ''}`, { backend, key, cause: err });
+  return new StorageError(mapped, `${backend}: ${what}${key ? ` (${key})` : ''}`, { backend, key, cause: err, providerCode: code });
 }
 
 /**
@@ -151,7 +151,7 @@ export class LocalBackend implements StorageBackend {
     } catch (err) {
       await handle?.close().catch(() => {});
       await unlink(temp).catch(() => {});
-      if (err instanceof StorageError) throw err;
+      if (isStorageError(err)) throw err;
       // No errno: the failure came from the body stream, not the disk.
       if ((err as NodeJS.ErrnoException)?.code === undefined) throw bodyError(err, this.name, key);
       throw fsError(err, this.name, key);
@@ -217,7 +217,7 @@ export class LocalBackend implements StorageBackend {
 
   async delete(key: string): Promise<void> {
     const path = await this.pathFor(key).catch((err) => {
-      if (err instanceof StorageError && err.code === 'NOT_FOUND') return null;
+      if (isStorageError(err, 'NOT_FOUND')) return null;
       throw err;
     });
     if (!path) return;
