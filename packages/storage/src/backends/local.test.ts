@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, truncate, utimes, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { batchIoAddon } from '@coffer/batch-io';
 import { LocalBackend, LOCAL_TEMP_DIR } from '../index.js';
 import { chunks, runStorageConformance } from '../testing/index.js';
+import { tempName } from './temp-name.js';
 
 const roots: string[] = [];
 const newRoot = async () => {
@@ -52,7 +53,9 @@ describe('local backend specifics', () => {
     const listed: string[] = [];
     for await (const info of b.list('')) listed.push(info.key);
     expect(listed).toEqual([]);
-    expect(await b.cleanupIncomplete()).toBe(1);
+    // A name of unknown origin is removed once old enough.
+    expect(await b.cleanupIncomplete()).toBe(0);
+    expect(await b.cleanupIncomplete(0)).toBe(1);
     await expect(b.put(`${LOCAL_TEMP_DIR}/x`, chunks(Buffer.from('x')))).rejects.toMatchObject({ code: 'INVALID_KEY' });
   });
 
@@ -92,6 +95,32 @@ describe('local errors that retrying cannot fix', () => {
       };
       await expect(new RetryingBackend(failing, { sleep: async () => {} }).stat('k')).rejects.toBe(mapped);
       expect(calls, errno).toBe(1);
+    }
+  });
+
+  it('clean-up removes only what dead writers left: an upload in progress by another process stays', async () => {
+    const root = await newRoot();
+    const b = new LocalBackend({ root });
+    const dir = join(root, LOCAL_TEMP_DIR);
+    await mkdir(dir, { recursive: true });
+    const live = spawn('sleep', ['30']);
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('exit', r));
+    const mine = tempName(); // this host's hash, this process's pid
+    const as = (pid: number) => mine.replace(/^\d+-/, `${pid}-`);
+    await writeFile(join(dir, as(live.pid!)), 'uploading');
+    await writeFile(join(dir, as(dead.pid!)), 'crashed');
+    const otherHost = `${live.pid}-00000000-${'a'.repeat(24)}.part`;
+    await writeFile(join(dir, otherHost), 'another machine');
+    try {
+      expect(await b.cleanupIncomplete()).toBe(1);
+      expect((await readdir(dir)).sort()).toEqual([as(live.pid!), otherHost].sort());
+      // Another machine's upload goes only once it is a day old.
+      await utimes(join(dir, otherHost), new Date(Date.now() - 2 * 86_400_000), new Date(Date.now() - 2 * 86_400_000));
+      expect(await b.cleanupIncomplete()).toBe(1);
+      expect(await readdir(dir)).toEqual([as(live.pid!)]);
+    } finally {
+      live.kill();
     }
   });
 });

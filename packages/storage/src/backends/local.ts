@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -11,6 +10,7 @@ import { isStorageError, StorageError, type StorageErrorCode } from '../errors.j
 import { validateKey, validatePrefix } from '../object-key.js';
 import { resolveRange } from '../range.js';
 import { verifyLength } from '../verify-length.js';
+import { isAbandoned, tempName } from './temp-name.js';
 
 const FLUSH_EVERY_BYTES = 32 << 20;
 
@@ -105,7 +105,7 @@ export class LocalBackend implements StorageBackend {
     } catch (err) {
       throw fsError(err, this.name, key);
     }
-    const temp = join(tempDir, `${randomBytes(12).toString('hex')}.part`);
+    const temp = join(tempDir, tempName());
     let handle: FileHandle | undefined;
     const native = this.batchIo;
     const checksum = createChecksum('crc32');
@@ -228,12 +228,22 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
-  /** Removes leftovers of uploads interrupted by a crash. Returns how many were removed. */
-  async cleanupIncomplete(): Promise<number> {
+  /**
+   * Removes leftovers of uploads interrupted by a crash: those of a writer on this machine whose
+   * process is gone, and any other once `olderThanMs` old (24 h) — never an upload in progress.
+   * Returns how many were removed.
+   */
+  async cleanupIncomplete(olderThanMs = 24 * 3600_000): Promise<number> {
     const dir = join(this.root, LOCAL_TEMP_DIR);
     const names = await readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.map((n) => rm(join(dir, n), { force: true })));
-    return names.length;
+    let removed = 0;
+    for (const name of names) {
+      const info = await stat(join(dir, name)).catch(() => null);
+      if (!info || !isAbandoned(name, info.mtime, olderThanMs)) continue;
+      await rm(join(dir, name), { force: true });
+      removed += 1;
+    }
+    return removed;
   }
 }
 
