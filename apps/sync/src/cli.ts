@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CofferCryptoError } from '@coffer/crypto';
 import { isStorageError } from '@coffer/storage';
 import { quietSdkNotices } from './env.js';
+import { cofferVersion } from './daemon/version.js';
 import { CofferError, EXIT } from './errors.js';
 import { giveHeapRoom } from './heap.js';
 
@@ -32,6 +33,12 @@ const run =
     const options = { ...globals(), ...(args.at(-2) as object) };
     process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args.slice(0, -2), options);
   };
+
+program.version(`coffer ${cofferVersion()}`, '-V, --version', 'print the version');
+program
+  .command('version')
+  .description('print the version')
+  .action(() => void process.stdout.write(`coffer ${cofferVersion()}\n`));
 
 program
   .command('init')
