@@ -9,6 +9,8 @@ import { giveHeapRoom } from './heap.js';
 quietSdkNotices();
 giveHeapRoom();
 
+const CONFIG_HELP = 'config file (default: $COFFER_CONFIG, else $XDG_CONFIG_HOME/coffer/coffer.yaml)';
+
 const program = new Command('coffer')
   .description('End-to-end encrypted backups you can restore with standard tools')
   .option('--debug', 'print stack traces and storage operations')
@@ -43,7 +45,7 @@ program
 program
   .command('init')
   .description('generate a backup key and write it to the key file (or enroll it in the vault)')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--vault', 'escrow the key in the vault behind a password; keep only a write-only key here')
   .option('--password-file <file>', 'read the new vault password from this file (else COFFER_PASSWORD_FILE, else a prompt)')
   .action(run(lazy(() => import('./commands/init.js'), (m) => m.initCommand)));
@@ -51,7 +53,7 @@ program
 program
   .command('backup')
   .description('back up every source to every destination, verify, then rotate')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--source <name>', 'only this source')
   .option('--destination <name>', 'only this destination')
   .action(run(lazy(() => import('./commands/backup.js'), (m) => m.backupCommand)));
@@ -59,7 +61,7 @@ program
 program
   .command('list')
   .description('list the backups on each destination')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--destination <name>', 'only this destination')
   .option('--key-file <file>', 'key file (default: the config’s)')
   .option('--json', 'print a JSON array')
@@ -79,7 +81,7 @@ const restore = program
   .command('restore')
   .description('download, authenticate and extract a backup into DIR')
   .argument('[id]', 'backup id, or "latest"', 'latest')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .requiredOption('--to <dir>', 'where to restore')
   .option('--force', 'replace a non-empty DIR')
   .option('--keep-special-bits', 'restore setuid and setgid bits too (cleared by default: a backup could plant setuid programs)')
@@ -90,7 +92,7 @@ const verify = program
   .command('verify')
   .description('download and authenticate a backup completely, writing nothing')
   .argument('[id]', 'backup id, or "latest"', 'latest')
-  .requiredOption('--config <file>', 'config file');
+  .option('-c, --config <file>', CONFIG_HELP);
 withReadOptions(verify).action(run(lazy(() => import('./commands/restore.js'), (m) => m.verifyCommand)));
 
 const key = program.command('key').description('export keys');
@@ -123,32 +125,32 @@ program
   .description('authorize access to a provider')
   .command('drive')
   .description('run the OAuth installed-app flow and store the refresh token in the destination’s credentialsFile (0600)')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--destination <name>', 'which drive destination')
   .requiredOption('--client-file <file>', 'OAuth client JSON (Desktop app) from Google Cloud Console')
   .option('--timeout <seconds>', 'how long to wait for the browser', '300')
   .action(run(lazy(() => import('./commands/auth-drive.js'), (m) => m.authDriveCommand)));
 
 const vault = program.command('vault').description('the backup key vault');
-vault.command('status').description('password tries remaining and the newest anchored backup per source').requiredOption('--config <file>', 'config file').action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultStatusCommand)));
+vault.command('status').description('password tries remaining and the newest anchored backup per source').option('-c, --config <file>', CONFIG_HELP).action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultStatusCommand)));
 vault
   .command('change-password')
   .description('change the vault password; backups need no re-encryption')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--password-file <file>', 'the current password, from a file')
   .option('--new-password-file <file>', 'the new password, from a file')
   .action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultChangePasswordCommand)));
 vault
   .command('register-key')
   .description('log in once to register this key for signed freshness anchors (accounts and write-only key files from before them)')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .option('--password-file <file>', 'the vault password, from a file')
   .action(run(lazy(() => import('./commands/vault.js'), (m) => m.vaultRegisterKeyCommand)));
 
 program
   .command('daemon')
   .description('run backups on the configured schedule until SIGINT/SIGTERM')
-  .requiredOption('--config <file>', 'config file')
+  .option('-c, --config <file>', CONFIG_HELP)
   .action(run(lazy(() => import('./commands/daemon.js'), (m) => m.daemonCommand)));
 
 /** One line on stderr that names the problem; a stack trace only with --debug. */

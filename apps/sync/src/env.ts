@@ -1,4 +1,13 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { configError } from './errors.js';
+
+/** The config file when no --config is given: $COFFER_CONFIG, else the XDG config folder's. */
+export function defaultConfigPath(): { path: string; from: string } {
+  if (process.env.COFFER_CONFIG) return { path: process.env.COFFER_CONFIG, from: 'COFFER_CONFIG' };
+  const base = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return { path: join(base, 'coffer', 'coffer.yaml'), from: 'the default' };
+}
 
 /**
  * The one place that reads `process.env` for configuration: secrets named in the config

@@ -72,9 +72,9 @@ describe('broken configs: each gets its exact message, exit code 2, and no stack
   it('a missing config file and a missing option', () => {
     const dir = workspace();
     expect(coffer(['backup', '--config', 'nope.yaml'], { cwd: dir }).stderr.trim()).toBe('coffer: cannot read config nope.yaml: no such file');
-    const r = coffer(['backup'], { cwd: dir });
+    const r = coffer(['backup'], { cwd: dir, env: { COFFER_CONFIG: '', XDG_CONFIG_HOME: dir } });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("coffer: required option '--config <file>' not specified");
+    expect(r.stderr.trim()).toBe(`coffer: no config: pass --config FILE (-c), set COFFER_CONFIG, or create ${dir}/coffer/coffer.yaml (the default is missing)`);
   });
 
   it('an error that escapes every handler (a bug) still gets one line and a failing exit code', () => {

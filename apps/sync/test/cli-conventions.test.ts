@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coffer, workspace } from './helpers.js';
 
@@ -12,5 +13,23 @@ describe('CLI conventions', () => {
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toBe(`coffer ${version}\n`);
     }
+  });
+
+  it('the config comes from -c, else COFFER_CONFIG, else $XDG_CONFIG_HOME/coffer/coffer.yaml', () => {
+    const dir = workspace();
+    expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const env = { COFFER_CONFIG: `${dir}/coffer.yaml` };
+    const backup = coffer(['backup'], { cwd: dir, env });
+    expect(backup.code, backup.stderr).toBe(0);
+    mkdirSync(join(dir, 'xdg', 'coffer'), { recursive: true });
+    renameSync(join(dir, 'coffer.yaml'), join(dir, 'xdg', 'coffer', 'coffer.yaml'));
+    // Paths in the config are relative to its folder: the key and the source moved with it.
+    for (const f of ['coffer.key', 'chat']) renameSync(join(dir, f), join(dir, 'xdg', 'coffer', f));
+    const listed = coffer(['list', '--json'], { cwd: dir, env: { COFFER_CONFIG: '', XDG_CONFIG_HOME: join(dir, 'xdg') } });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([]); // the backups stayed in ./backups, outside the new folder
+    const missing = coffer(['list'], { cwd: dir, env: { COFFER_CONFIG: join(dir, 'nope.yaml') } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('COFFER_CONFIG is missing');
   });
 });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { defaultConfigPath } from '../env.js';
 import { openDestination, type Destination } from '../destinations.js';
 import { usageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -18,8 +20,14 @@ export function loggerFor(options: GlobalOptions): Logger {
 }
 
 export function contextFor(configPath: string | undefined, options: GlobalOptions): Context {
-  if (!configPath) throw usageError('--config FILE is required');
-  return { config: loadConfig(configPath), log: loggerFor(options) };
+  return { config: loadConfig(configPath ?? defaultConfig()), log: loggerFor(options) };
+}
+
+/** No --config: $COFFER_CONFIG, else $XDG_CONFIG_HOME/coffer/coffer.yaml, which must exist. */
+function defaultConfig(): string {
+  const { path, from } = defaultConfigPath();
+  if (!existsSync(path)) throw usageError(`no config: pass --config FILE (-c), set COFFER_CONFIG, or create ${path} (${from} is missing)`);
+  return path;
 }
 
 /** Opens the configured destinations, or just the one named. */
