@@ -167,6 +167,29 @@ describe('coffer CLI against S3 under faults (moto behind a fault proxy)', () =>
     expect(proxy.log.slice(requests).filter((l) => l.status === 404).length).toBeLessThanOrEqual(3);
   });
 
+  it('credentials that expire between two runs: one clear line with the provider’s reason, not retried; renewed, the next run completes', async () => {
+    const dir = workspace({ destinations: [s3Destination(proxied)] });
+    expect((await run(dir, ['init'])).code).toBe(0);
+    expect((await run(dir, ['backup'])).code).toBe(0);
+    writeFileSync(join(dir, 'chat', 'msgstore.db'), randomBytes(1000));
+    const seen = burst(1_000_000, () => ({ status: 400, code: 'ExpiredToken' }));
+    try {
+      const b = await run(dir, ['backup']);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/ExpiredToken/);
+      expect(b.stderr).not.toContain('retrying');
+      expect(b.stderr).not.toMatch(/\n\s+at /);
+      expect([...seen.values()].every((n) => n <= 2)).toBe(true);
+    } finally {
+      proxy.rule = () => 'pass';
+    }
+    // Renewed: the earlier backup is still there, and the next run completes and rotates it away.
+    const before = JSON.parse((await run(dir, ['list', '--json'])).stdout) as { generation: number }[];
+    expect(before.map((b) => b.generation)).toEqual([1]);
+    expect((await run(dir, ['backup'])).code).toBe(0);
+    expect((JSON.parse((await run(dir, ['list', '--json'])).stdout) as { generation: number }[]).map((b) => b.generation)).toEqual([2]);
+  });
+
   it('restore, verify and list name a provider that cannot be reached, and exit 1 (not "no backup")', async () => {
     const dir = workspace({ destinations: [s3Destination('http://127.0.0.1:9')] });
     expect((await run(dir, ['init'])).code).toBe(0);
