@@ -20,6 +20,8 @@ export interface CatalogProblem {
   readonly objectKey: string;
   /** WRONG_KEY: made with another key; CORRUPTED: the header does not authenticate; MISPLACED: metadata names another source. */
   readonly problem: 'WRONG_KEY' | 'CORRUPTED' | 'MISPLACED';
+  /** WRONG_KEY: the id of the key the backup was made with. */
+  readonly keyId?: string;
 }
 
 export interface Catalog {
@@ -56,7 +58,7 @@ export async function readCatalog(destination: Destination, key: WriteOnlyKey, s
       } catch (err) {
         if (isStorageError(err, 'NOT_FOUND')) continue; // deleted while we listed
         if (err instanceof CofferCryptoError) {
-          problems.push({ destination: destination.name, objectKey: info.key, problem: err.code === 'WRONG_KEY' ? 'WRONG_KEY' : 'CORRUPTED' });
+          problems.push({ destination: destination.name, objectKey: info.key, problem: err.code === 'WRONG_KEY' ? 'WRONG_KEY' : 'CORRUPTED', keyId: err.foundKeyId });
           continue;
         }
         throw err;

@@ -63,6 +63,7 @@ program
   .description('list the backups on each destination')
   .option('-c, --config <file>', CONFIG_HELP)
   .option('--destination <name>', 'only this destination')
+  .option('--source <name>', 'only this source')
   .option('--key-file <file>', 'key file (default: the config’s)')
   .option('--json', 'print a JSON array')
   .action(run(lazy(() => import('./commands/list.js'), (m) => m.listCommand)));

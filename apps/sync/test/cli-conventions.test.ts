@@ -32,4 +32,18 @@ describe('CLI conventions', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('COFFER_CONFIG is missing');
   });
+
+  it('list --source shows one source; a key that made none of the stored backups fails, naming the keys that did', () => {
+    const dir = workspace();
+    expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '-c', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const mine = JSON.parse(coffer(['list', '-c', 'coffer.yaml', '--json', '--source', 'chats'], { cwd: dir }).stdout) as { keyId: string }[];
+    expect(mine).toHaveLength(1);
+    expect(coffer(['list', '-c', 'coffer.yaml', '--json', '--source', 'photos'], { cwd: dir }).stdout.trim()).toBe('[]');
+    const other = workspace();
+    expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: other }).code).toBe(0);
+    const r = coffer(['list', '-c', 'coffer.yaml', '--key-file', join(other, 'coffer.key')], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`no backup was made with key [0-9a-f]{16}; the destinations hold backups made with key ${mine[0]!.keyId}`));
+  });
 });

@@ -13,9 +13,13 @@ export class CofferCryptoError extends Error {
   /** Crypto failures never go away by retrying. */
   readonly isRetryable = false;
 
-  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
+  /** WRONG_KEY: the key id the backup names (not secret: key ids are public by design, SPEC §2). */
+  readonly foundKeyId?: string;
+
+  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown; foundKeyId?: string }) {
     super(message, options);
     this.code = code;
+    if (options?.foundKeyId) this.foundKeyId = options.foundKeyId;
   }
 }
 
@@ -39,6 +43,7 @@ export function wrongKey(expected: string, found: string): CofferCryptoError {
   return new CofferCryptoError(
     'WRONG_KEY',
     `backup was made with another key (backup key id ${found}, this key id ${expected})`,
+    { foundKeyId: found },
   );
 }
 

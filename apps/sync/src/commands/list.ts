@@ -4,18 +4,21 @@ import { chunkedLayout } from '../chunked/layout.js';
 import { readObject } from '../chunked/read-object.js';
 import { parseRefs } from '../chunked/refs.js';
 import type { Destination } from '../destinations.js';
+import { CofferError, EXIT } from '../errors.js';
 import { loadKey } from '../keys.js';
 import { contextFor, destinationsFor, type GlobalOptions } from './context.js';
 
-export async function listCommand(options: GlobalOptions & { config?: string; destination?: string; json?: boolean; keyFile?: string }): Promise<number> {
+export async function listCommand(options: GlobalOptions & { config?: string; destination?: string; source?: string; json?: boolean; keyFile?: string }): Promise<number> {
   const ctx = contextFor(options.config, options);
   const key = await loadKey(options.keyFile ?? ctx.config.key.file, (m) => ctx.log.warn(m));
   const rows = [];
+  const otherKeys = new Set<string>();
   let failed = false;
   for (const destination of await destinationsFor(ctx, options.destination)) {
     try {
-      const { backups, problems } = await readCatalog(destination, key.material);
+      const { backups, problems } = await readCatalog(destination, key.material, options.source);
       for (const p of problems) {
+        if (p.keyId) otherKeys.add(p.keyId);
         const why = { WRONG_KEY: 'made with another key', CORRUPTED: 'damaged or tampered with', MISPLACED: 'stored under the wrong name' }[p.problem];
         ctx.log.warn(`destination ${p.destination}: ${p.objectKey}: ${why}; ignored`);
       }
@@ -24,6 +27,10 @@ export async function listCommand(options: GlobalOptions & { config?: string; de
       failed = true;
       ctx.log.error(`destination ${destination.name}: ${(err as Error).message}`);
     }
+  }
+  // Backups exist, but none this key made: say so, and which keys made them (a script must not read "none").
+  if (rows.length === 0 && !failed && otherKeys.size > 0) {
+    throw new CofferError('WRONG_KEY', `no backup${options.source ? ` of ${options.source}` : ''} was made with key ${key.material.keyId}; the destinations hold backups made with key${otherKeys.size > 1 ? 's' : ''} ${[...otherKeys].sort().join(', ')}`, EXIT.failure);
   }
   if (options.json) {
     const out = rows.map((b) => ({ id: b.backupId, source: b.source, destination: b.destination, createdAt: b.createdAt, generation: b.generation, size: b.size, keyId: b.keyId, format: b.format === 2 ? 'chunked' : 'single', objects: b.objects, uploaded: b.uploaded }));
