@@ -15,6 +15,7 @@ const program = new Command('coffer')
   .description('End-to-end encrypted backups you can restore with standard tools')
   .option('--debug', 'print stack traces and storage operations')
   .option('--json-logs', 'structured JSON logs on stderr')
+  .addHelpText('after', '\nExit codes: 0 success, 1 a run failed, 2 bad usage or configuration, 12 wrong key or password,\n130 interrupted (Ctrl-C, SIGTERM).')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'coffer: ')) });
 

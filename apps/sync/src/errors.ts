@@ -13,8 +13,11 @@ export class CofferError extends Error {
   }
 }
 
-/** Exit codes: 0 success, 1 a run failed, 2 bad usage or configuration. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/**
+ * Exit codes scripts can rely on (README, `coffer --help`): 0 success; 1 a run failed; 2 bad usage
+ * or configuration; 12 wrong key or password; 130 interrupted (SIGINT or SIGTERM).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, wrongKey: 12, interrupted: 130 } as const;
 
 export const configError = (message: string) => new CofferError('CONFIG', message, EXIT.usage);
 export const usageError = (message: string) => new CofferError('USAGE', message, EXIT.usage);

@@ -30,7 +30,7 @@ export function vaultFailure(err: unknown): never {
   // By name, not instanceof: the protocol module loads lazily.
   if ((err as Error)?.name === 'VaultError') {
     const e = err as VaultError;
-    throw new CofferError(`VAULT_${e.status}`, `vault: ${e.message}`, EXIT.failure, { cause: err });
+    throw new CofferError(`VAULT_${e.status}`, `vault: ${e.message}`, e.status === 'WRONG_PASSWORD' ? EXIT.wrongKey : EXIT.failure, { cause: err });
   }
   throw err;
 }

@@ -102,17 +102,17 @@ function ready(retention = 'retention: { keepLast: 1 }') {
 }
 const objects = (dir: string) => readdirSync(join(dir, 'backups', 'coffer', 'chats')).map((n) => join(dir, 'backups', 'coffer', 'chats', n));
 
-/** restore and verify both fail with `message`, and DIR is left exactly as it was. */
-function expectRefused(dir: string, message: string | RegExp) {
+/** restore and verify both fail with `message` (and `code`), and DIR is left exactly as it was. */
+function expectRefused(dir: string, message: string | RegExp, code = 1) {
   mkdirSync(join(dir, 'out'));
   writeFileSync(join(dir, 'out', '.keep'), '');
   const restore = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--force'], { cwd: dir });
-  expect(restore.code).toBe(1);
+  expect(restore.code).toBe(code);
   expect(restore.stderr).toMatch(message);
   expect(readdirSync(join(dir, 'out'))).toEqual(['.keep']);
   expect(readdirSync(dir).filter((n) => n.includes('coffer-restore'))).toEqual([]);
   const verify = coffer(['verify', '--config', 'coffer.yaml'], { cwd: dir });
-  expect(verify.code).toBe(1);
+  expect(verify.code).toBe(code);
   expect(verify.stderr).toMatch(message);
   expect(verify.stderr).not.toMatch(/\n\s+at /);
 }
@@ -132,7 +132,7 @@ describe('bad keys and damaged backups', () => {
     const dir = ready();
     renameSync(join(dir, 'coffer.key'), join(dir, 'old.key'));
     expect(coffer(['init', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
-    expectRefused(dir, /made with another key\)[\s\S]*coffer: no backup made with key [0-9a-f]{16} was found/);
+    expectRefused(dir, /made with another key\)[\s\S]*coffer: no backup made with key [0-9a-f]{16} was found/, 12);
   });
 
   it('an authentic backup whose archive reaches outside the restore folder', async () => {

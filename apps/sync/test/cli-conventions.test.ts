@@ -43,7 +43,20 @@ describe('CLI conventions', () => {
     const other = workspace();
     expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: other }).code).toBe(0);
     const r = coffer(['list', '-c', 'coffer.yaml', '--key-file', join(other, 'coffer.key')], { cwd: dir });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(12);
     expect(r.stderr).toMatch(new RegExp(`no backup was made with key [0-9a-f]{16}; the destinations hold backups made with key ${mine[0]!.keyId}`));
+  });
+
+  it('restore and verify with a key that made none of the stored backups exit 12', () => {
+    const dir = workspace();
+    expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    expect(coffer(['backup', '-c', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
+    const other = workspace();
+    expect(coffer(['init', '-c', 'coffer.yaml'], { cwd: other }).code).toBe(0);
+    for (const args of [['verify'], ['restore', '--to', 'out']]) {
+      const r = coffer([...args, '-c', 'coffer.yaml', '--key-file', join(other, 'coffer.key')], { cwd: dir });
+      expect(r.code, args[0]).toBe(12);
+      expect(r.stderr).toMatch(/no backup made with key [0-9a-f]{16} was found/);
+    }
   });
 });

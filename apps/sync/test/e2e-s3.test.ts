@@ -124,7 +124,7 @@ describe('coffer CLI against S3 (moto_server)', () => {
       return 'pass';
     };
     try {
-      expect(await exited).toBe(1);
+      expect(await exited).toBe(130);
     } finally {
       proxy.rule = () => 'pass';
     }

@@ -71,7 +71,9 @@ describe('coffer with the key vault', () => {
     expect(coffer(['init', '--config', 'coffer.yaml', '--vault', '--password-file', 'pw'], { cwd: dir }).code).toBe(0);
     expect(coffer(['backup', '--config', 'coffer.yaml'], { cwd: dir }).code).toBe(0);
     const tries = (file: string) => coffer(['verify', '--config', 'coffer.yaml', '--vault', '--password-file', file], { cwd: dir });
-    expect(tries('wrong').stderr.trim()).toBe('coffer: vault: wrong password; 2 tries remain before the vault destroys the key');
+    const first = tries('wrong');
+    expect(first.stderr.trim()).toBe('coffer: vault: wrong password; 2 tries remain before the vault destroys the key');
+    expect(first.code).toBe(12); // wrong key or password
     expect(tries('wrong').stderr.trim()).toBe('coffer: vault: wrong password; 1 try remains before the vault destroys the key');
     const last = tries('wrong');
     expect(last.code).toBe(1);
@@ -126,7 +128,7 @@ describe('coffer with the key vault', () => {
     rmSync(join(b.dir, 'backups'), { recursive: true });
     spawnSync('cp', ['-r', join(a.dir, 'backups'), join(b.dir, 'backups')]);
     const r = coffer(['restore', '--config', 'coffer.yaml', '--to', 'out', '--vault', '--password-file', 'pw'], { cwd: b.dir });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(12);
     expect(r.stderr).toMatch(/made with another key[\s\S]*no backup made with key [0-9a-f]{16} was found/);
   });
 

@@ -30,7 +30,7 @@ export async function listCommand(options: GlobalOptions & { config?: string; de
   }
   // Backups exist, but none this key made: say so, and which keys made them (a script must not read "none").
   if (rows.length === 0 && !failed && otherKeys.size > 0) {
-    throw new CofferError('WRONG_KEY', `no backup${options.source ? ` of ${options.source}` : ''} was made with key ${key.material.keyId}; the destinations hold backups made with key${otherKeys.size > 1 ? 's' : ''} ${[...otherKeys].sort().join(', ')}`, EXIT.failure);
+    throw new CofferError('WRONG_KEY', `no backup${options.source ? ` of ${options.source}` : ''} was made with key ${key.material.keyId}; the destinations hold backups made with key${otherKeys.size > 1 ? 's' : ''} ${[...otherKeys].sort().join(', ')}`, EXIT.wrongKey);
   }
   if (options.json) {
     const out = rows.map((b) => ({ id: b.backupId, source: b.source, destination: b.destination, createdAt: b.createdAt, generation: b.generation, size: b.size, keyId: b.keyId, format: b.format === 2 ? 'chunked' : 'single', objects: b.objects, uploaded: b.uploaded }));

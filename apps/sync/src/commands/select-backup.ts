@@ -18,9 +18,11 @@ export async function candidates(
 ): Promise<BackupRecord[]> {
   const all: BackupRecord[] = [];
   const unlisted: string[] = [];
+  let otherKeys = 0;
   for (const d of destinations) {
     try {
       const { backups, problems } = await readCatalog(d, key, source);
+      otherKeys += problems.filter((p) => p.problem === 'WRONG_KEY').length;
       for (const p of problems) log.warn(`destination ${d.name}: ${p.objectKey} ignored (${p.problem === 'WRONG_KEY' ? 'made with another key' : p.problem === 'CORRUPTED' ? 'damaged or tampered with' : 'misplaced'})`);
       all.push(...backups);
     } catch (err) {
@@ -35,7 +37,8 @@ export async function candidates(
   if (which === 'latest') {
     const sources = new Set(all.map((b) => b.source));
     if (!source && sources.size > 1) throw usageError(`backups of several sources exist (${[...sources].join(', ')}); pass --source NAME`);
-    if (all.length === 0) throw new CofferError('NO_BACKUP', `no backup${source ? ` of ${source}` : ''} made with key ${key.keyId} was found`, EXIT.failure);
+    // Backups there, all another key's: the wrong key (exit 12), not an empty destination.
+    if (all.length === 0) throw new CofferError('NO_BACKUP', `no backup${source ? ` of ${source}` : ''} made with key ${key.keyId} was found`, otherKeys > 0 ? EXIT.wrongKey : EXIT.failure);
     return all.sort((a, b) => b.generation - a.generation || b.createdAt.localeCompare(a.createdAt));
   }
   const matches = all.filter((b) => b.backupId === which);

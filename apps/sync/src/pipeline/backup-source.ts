@@ -180,7 +180,7 @@ export async function backupSource(options: BackupSourceOptions): Promise<Source
   await pipeline(archive, counted, compress, padStream, measured, sink, {
     signal: options.signal,
   }).finally(() => counting.abort()).catch((err) => {
-    if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.failure);
+    if (options.signal?.aborted) throw new CofferError('ABORTED', `backup of ${source.name} was interrupted`, EXIT.interrupted);
     // When every destination failed, the tee stopped reading and the pipeline reports a premature
     // close: the destinations' own errors are the ones to report.
     if (teeResult?.allFailed && chunked.length === 0) return;
