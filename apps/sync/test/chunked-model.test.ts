@@ -19,6 +19,7 @@ import type { Destination } from '../src/destinations.js';
 import { silentLogger } from '../src/log.js';
 import { backupSource } from '../src/pipeline/backup-source.js';
 import { snapshot } from './helpers.js';
+import { seededRandom as random } from '../src/testing/seeded-random.js';
 
 /** A process that dies after `budget` storage operations: every later call fails, none reaches the store. */
 class Crashing implements StorageBackend {
@@ -53,17 +54,6 @@ class Crashing implements StorageBackend {
     this.spend();
     return this.inner.delete(key);
   }
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const roots: string[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planCollection } from './plan-collection.js';
+import { seededRandom as random } from '../testing/seeded-random.js';
 
 describe('planCollection', () => {
   const refs = (entries: Record<string, string[] | 'invalid'>) => new Map(Object.entries(entries));
@@ -31,18 +32,6 @@ describe('planCollection', () => {
 // chunks, then the reference list, then the manifest, rotates (keep last K), and collects with
 // planCollection. Any step may be the last (crash, kill -9, full disk); the provider may also damage
 // a reference list. After every single step, every listed manifest must still have all its chunks.
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Obj = { kind: 'chunk' } | { kind: 'refs'; chunks: string[]; valid: boolean } | { kind: 'manifest'; chunks: string[]; generation: number };
 
